@@ -1,0 +1,160 @@
+"""The response scope: an async exit stack that closes before the response is sent.
+
+This module is the framework-neutral primitive. An adapter (the FastAPI route class, the
+Starlette route) wraps the code that turns a request into a response object in
+[`ResponseScope`][mintaka.core.ResponseScope]; everything entered on the stack during that
+code is exited when the block ends, that is before the response is handed to the server.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any, Final
+
+import anyio
+
+from mintaka.core._errors import ResponseScopeError
+
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+    from types import TracebackType
+
+    from starlette.requests import HTTPConnection
+
+__all__ = ["SCOPE_KEY", "ResponseScope", "response_stack"]
+
+SCOPE_KEY: Final = "mintaka.response_scope"
+"""The ASGI scope key under which the open [`ResponseScope`][mintaka.core.ResponseScope] is kept."""
+
+_NO_SCOPE_HELP: Final = (
+    "use mintaka.core.fastapi.ResponseScopedRoute as the route class "
+    "(APIRouter(route_class=ResponseScopedRoute)) or a mintaka.router.Router; "
+    "for plain Starlette use mintaka.core.starlette.ResponseScopedRoute"
+)
+
+
+class ResponseScope:
+    """Open the response-scoped exit stack for one request.
+
+    Use it as an async context manager around the code that produces the response
+    object. The stack itself is created only when somebody asks for it through
+    [`response_stack`][mintaka.core.response_stack], so a request that never uses it
+    costs one small object.
+
+    When the block ends the stack is exited exactly once, shielded from cancellation:
+
+    * normally: every context exits in LIFO order;
+    * with an exception: the exception is thrown into every context (a generator sees it at
+      its `yield`) and then propagates unchanged. A context cannot swallow it, because
+      there would be no response to send.
+
+    An exception raised while exiting propagates from the block, so the adapter's normal
+    error handling turns it into the response instead of the original one.
+
+    If a response scope is already open on the same ASGI scope, the inner block does
+    nothing and the outer one owns the stack.
+
+    Example:
+        An adapter for a framework whose handlers map a request to a response:
+
+        ```python
+        from mintaka.core import ResponseScope
+
+        async def handle(request):
+            async with ResponseScope(request.scope):
+                response = await endpoint(request)
+            return response  # every response-scoped context has exited here
+        ```
+
+    Args:
+        scope: The ASGI connection scope of the request.
+    """
+
+    __slots__ = ("_closed", "_owner", "_scope", "_stack")
+
+    def __init__(self, scope: MutableMapping[str, Any]) -> None:
+        self._scope = scope
+        self._stack: AsyncExitStack | None = None
+        self._closed = False
+        self._owner = True
+
+    @property
+    def closed(self) -> bool:
+        """Whether the scope has been exited; no context can be entered on it any more."""
+        return self._closed
+
+    @property
+    def stack(self) -> AsyncExitStack:
+        """The exit stack of this response scope, created on first use.
+
+        Raises:
+            ResponseScopeError: The scope has already been exited.
+        """
+        if self._closed:
+            raise ResponseScopeError(
+                "The response scope of this request has already closed: the response "
+                "was being sent. A streamed body or a background task must not use a "
+                "response-scoped resource; give it its own resource instead."
+            )
+        if self._stack is None:
+            self._stack = AsyncExitStack()
+        return self._stack
+
+    async def __aenter__(self) -> ResponseScope:
+        current = self._scope.get(SCOPE_KEY)
+        if isinstance(current, ResponseScope) and not current.closed:
+            self._owner = False
+            return current
+        self._scope[SCOPE_KEY] = self
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._owner or self._closed:
+            return
+        self._closed = True
+        stack = self._stack
+        if stack is None:
+            return
+        with anyio.CancelScope(shield=True):
+            await stack.__aexit__(exc_type, exc, traceback)
+
+
+def response_stack(request: HTTPConnection) -> AsyncExitStack:
+    """Return the response-scoped exit stack of the current request.
+
+    Contexts entered on it exit after the endpoint returned and the response was
+    serialized, but before the response is sent.
+
+    Example:
+        ```python
+        from mintaka.core import response_stack
+
+        async def create_note(request: Request) -> dict[str, int]:
+            stack = response_stack(request)
+            session = await stack.enter_async_context(sessionmaker())
+            ...
+        ```
+
+    Args:
+        request: The request (any Starlette `HTTPConnection`) being handled.
+
+    Returns:
+        The stack; it is created on first use and is the same object for the whole request.
+
+    Raises:
+        ResponseScopeError: The request is not handled by a response-scoped route, or its
+            response scope has already closed (for example inside a background task).
+    """
+    response_scope = request.scope.get(SCOPE_KEY)
+    if not isinstance(response_scope, ResponseScope):
+        path = request.scope.get("path", "?")
+        raise ResponseScopeError(
+            f"The request to {path!r} has no response scope: its route does not open one. "
+            f"To fix it, {_NO_SCOPE_HELP}."
+        )
+    return response_scope.stack

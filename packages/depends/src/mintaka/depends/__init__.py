@@ -1,0 +1,3 @@
+"""mintaka-depends."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""mintaka-introspect."""
+
+__all__: list[str] = []

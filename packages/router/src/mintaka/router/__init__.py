@@ -1,0 +1,3 @@
+"""mintaka-router."""
+
+__all__: list[str] = []
