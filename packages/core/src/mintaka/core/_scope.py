@@ -26,11 +26,29 @@ __all__ = ["SCOPE_KEY", "ResponseScope", "response_stack"]
 SCOPE_KEY: Final = "mintaka.response_scope"
 """The ASGI scope key under which the open [`ResponseScope`][mintaka.core.ResponseScope] is kept."""
 
-_NO_SCOPE_HELP: Final = (
-    "use mintaka.core.fastapi.ResponseScopedRoute as the route class "
-    "(APIRouter(route_class=ResponseScopedRoute)) or a mintaka.router.Router; "
-    "for plain Starlette use mintaka.core.starlette.ResponseScopedRoute"
+_NO_SCOPE_FIX: Final = (
+    "To fix it, make the route a mintaka.core.fastapi.ResponseScopedRoute "
+    "(APIRouter(route_class=ResponseScopedRoute), or app.router.route_class = "
+    "ResponseScopedRoute before the routes are added) or use a mintaka.router.Router; "
+    "with plain Starlette, use mintaka.core.starlette.ResponseScopedRoute or wrap the "
+    "endpoint in @response_scoped."
 )
+
+_CLOSED_FIX: Final = (
+    "A streamed body, a background task or anything else that runs after the response "
+    "must not use a response-scoped resource; give it a resource of its own."
+)
+
+
+def _describe(scope: MutableMapping[str, Any]) -> str:
+    """Name the request for an error message: method, path and endpoint when known."""
+    method = scope.get("method", scope.get("type", "?"))
+    description = f"{method} {scope.get('path', '?')}"
+    endpoint = scope.get("endpoint")
+    name = getattr(endpoint, "__qualname__", None)
+    if name is not None:
+        description += f" (endpoint {name})"
+    return description
 
 
 class ResponseScope:
@@ -92,9 +110,8 @@ class ResponseScope:
         """
         if self._closed:
             raise ResponseScopeError(
-                "The response scope of this request has already closed: the response "
-                "was being sent. A streamed body or a background task must not use a "
-                "response-scoped resource; give it its own resource instead."
+                f"The response scope of {_describe(self._scope)} has already closed: its "
+                f"response is being sent or was sent. {_CLOSED_FIX}"
             )
         if self._stack is None:
             self._stack = AsyncExitStack()
@@ -152,9 +169,8 @@ def response_stack(request: HTTPConnection) -> AsyncExitStack:
     """
     response_scope = request.scope.get(SCOPE_KEY)
     if not isinstance(response_scope, ResponseScope):
-        path = request.scope.get("path", "?")
         raise ResponseScopeError(
-            f"The request to {path!r} has no response scope: its route does not open one. "
-            f"To fix it, {_NO_SCOPE_HELP}."
+            f"response_stack() needs a response scope, but the route of "
+            f"{_describe(request.scope)} does not open one. {_NO_SCOPE_FIX}"
         )
     return response_scope.stack
