@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 pytest.importorskip("fastapi", reason="the FastAPI adapter needs FastAPI")
@@ -30,7 +31,7 @@ async def rolls_back(events: list[str]) -> AsyncIterator[None]:
     except BaseException as error:
         events.append(f"rollback after {type(error).__name__}")
         for _ in range(3):
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
         events.append("rollback done")
         raise
     events.append("commit")
@@ -67,7 +68,7 @@ async def test_every_request_exits_its_scope_exactly_once_under_concurrency() ->
         try:
             yield
         finally:
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             open_now -= 1
             exited[request_id] += 1
 
@@ -76,7 +77,7 @@ async def test_every_request_exits_its_scope_exactly_once_under_concurrency() ->
     @router.get("/items/{item_id}")
     async def read_item(item_id: str, request: Request) -> dict[str, str]:
         await response_stack(request).enter_async_context(counted(item_id))
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         return {"id": item_id}
 
     app = FastAPI()
