@@ -54,9 +54,10 @@ def response_scoped(
     """
     if not inspect.iscoroutinefunction(endpoint):
         raise TypeError(
-            "response_scoped() expects an async function `async def endpoint(request) -> "
-            f"Response`, got {endpoint!r}. Make the endpoint async, or use it through "
-            "FastAPI with mintaka.core.fastapi.ResponseScopedRoute."
+            "response_scoped() expects an async function, `async def endpoint(request) -> "
+            f"Response`, got {endpoint!r}. Make the endpoint async; in a FastAPI app use "
+            "mintaka.core.fastapi.ResponseScopedRoute instead, which also runs sync "
+            "endpoints."
         )
 
     @functools.wraps(endpoint)
@@ -88,8 +89,10 @@ class ResponseScopedRoute(Route):
     ) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             raise TypeError(
-                f"ResponseScopedRoute({path!r}) expects an async function endpoint "
-                f"`async def endpoint(request) -> Response`, got {endpoint!r}. "
-                "Class endpoints and sync functions are not supported."
+                f"ResponseScopedRoute({path!r}) expects an async function endpoint, "
+                f"`async def endpoint(request) -> Response`, got {endpoint!r}. Make the "
+                "function async; for a class endpoint (HTTPEndpoint) use a plain Route and "
+                "open `async with ResponseScope(request.scope):` around the code that "
+                "builds the response."
             )
         super().__init__(path, response_scoped(endpoint), **kwargs)
