@@ -1,0 +1,137 @@
+"""The public listings: `method_paths_from_routes` and `route_table`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mintaka.introspect._route_info import RouteInfo, SortKey, sort_routes
+from mintaka.introspect._walk import routes_of, walk_routes
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from starlette.routing import BaseRoute
+    from starlette.types import ASGIApp
+
+__all__ = ["method_paths_from_routes", "route_table"]
+
+
+def _routes_or_raise(routes: object) -> list[BaseRoute]:
+    found = routes_of(routes)
+    if found is None:
+        raise TypeError(
+            f"expected a list of routes, or an app or router with a `routes` list (a "
+            f"Starlette or FastAPI app, a Router, an APIRouter), got {routes!r}"
+        )
+    return found
+
+
+def route_table(
+    routes: Sequence[BaseRoute] | ASGIApp,
+    *,
+    include_websockets: bool = True,
+    include_implicit_head: bool = True,
+    sort: SortKey = "path",
+) -> list[RouteInfo]:
+    """List every route the app or routes serve, one row per method, sorted stably.
+
+    Everything the router dispatches to is listed: Starlette `Route`s and FastAPI
+    routes, routers added with `include_router` (nested and prefixed, on every FastAPI
+    version, whether it copies them or includes them lazily), `Mount`ed apps and routers
+    (mount path + inner path), `Host` routes (their host in
+    [`RouteInfo.host`][mintaka.introspect.RouteInfo]) and WebSocket routes. An app
+    mounted as a black box (such as `StaticFiles`) is one `"mount"` row for every method
+    under `/prefix/{path:path}`.
+
+    Example:
+        ```python
+        from fastapi import FastAPI
+        from mintaka.introspect import route_table
+
+        app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
+        @app.get("/items/{item_id}")
+        async def read_item(item_id: int) -> dict[str, int]:
+            return {"item_id": item_id}
+
+        [(row.method, row.path, row.name) for row in route_table(app)]
+        # [("GET", "/items/{item_id}", "read_item")]
+        ```
+
+    Args:
+        routes: An app or router (anything with a `routes` list, middleware around it
+            included), or a list of routes such as `app.routes`.
+        include_websockets: List WebSocket routes (method `WS`).
+        include_implicit_head: List the `HEAD` that Starlette's `Route` adds to every
+            route that serves `GET`. FastAPI's own routes never add it, and a `HEAD`
+            they declare is always listed.
+        sort: The column to sort by: `"path"`, `"method"` or `"name"`.
+
+    Returns:
+        The rows, sorted by `sort` and then by the other columns.
+
+    Raises:
+        TypeError: `routes` is neither a list of routes nor something that has one.
+        ValueError: `sort` is not a sort key.
+
+    Warns:
+        UnlistedRouteWarning: A route of an unknown kind was left out.
+    """
+    rows = walk_routes(_routes_or_raise(routes), implicit_head=include_implicit_head)
+    if not include_websockets:
+        rows = (row for row in rows if row.kind != "websocket")
+    return sort_routes(list(rows), by=sort)
+
+
+def method_paths_from_routes(
+    routes: Sequence[BaseRoute] | ASGIApp,
+    *,
+    include_websockets: bool = False,
+    include_implicit_head: bool = True,
+) -> set[str]:
+    """Return `"METHOD /path"` for every HTTP route reachable from `routes`.
+
+    A drop-in for Prefect's helper of the same name that also sees what it missed:
+    routers included lazily by FastAPI 0.137 and newer, `Mount`ed apps and routers,
+    `Host` routes, and (when asked) WebSocket routes. Paths are the templates the router
+    matches, convertors as written (`GET /files/{file_path:path}`); a route under a
+    `Host` is listed by its path alone. Apps mounted as a black box (such as
+    `StaticFiles`) have no known methods and are left out; see
+    [`route_table`][mintaka.introspect.route_table] for them and for hosts.
+
+    Example:
+        ```python
+        from starlette.applications import Starlette
+        from starlette.responses import PlainTextResponse
+        from starlette.routing import Mount, Route
+        from mintaka.introspect import method_paths_from_routes
+
+        async def logs(request):
+            return PlainTextResponse("...")
+
+        app = Starlette(routes=[Mount("/api", routes=[Route("/logs/", logs)])])
+        method_paths_from_routes(app.routes)
+        # {"GET /api/logs/", "HEAD /api/logs/"}
+        method_paths_from_routes(app, include_implicit_head=False)
+        # {"GET /api/logs/"}
+        ```
+
+    Args:
+        routes: A list of routes such as `app.routes`, or an app or router itself.
+        include_websockets: Also return WebSocket routes, as `"WS /path"`.
+        include_implicit_head: Keep the `HEAD` that Starlette's `Route` adds to every
+            route that serves `GET`.
+
+    Returns:
+        The set of `"METHOD /path"` strings. A route that accepts any method (its
+        endpoint is a plain ASGI app) appears as `"* /path"`.
+
+    Raises:
+        TypeError: `routes` is neither a list of routes nor something that has one.
+
+    Warns:
+        UnlistedRouteWarning: A route of an unknown kind was left out.
+    """
+    rows = walk_routes(_routes_or_raise(routes), implicit_head=include_implicit_head)
+    kinds = {"http", "websocket"} if include_websockets else {"http"}
+    return {row.method_path for row in rows if row.kind in kinds}

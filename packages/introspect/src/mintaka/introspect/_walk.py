@@ -1,0 +1,205 @@
+"""Walk a route tree and report what every route in it serves.
+
+The walk follows what the router really dispatches to: plain routes, `Mount`s (the mount
+path joined to the inner paths), `Host`s, and the routers FastAPI includes. FastAPI up to
+0.136 copies included routes into the parent's `routes`, so they are plain routes here;
+from 0.137 `include_router` adds one lazy entry that holds the included router and the
+inclusion's prefix, recognised by its shape, without importing FastAPI.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.endpoints import HTTPEndpoint
+from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+
+from mintaka.introspect._route_info import RouteInfo, RouteKind
+
+__all__ = ["UnlistedRouteWarning", "routes_of", "walk_routes"]
+
+_ENDPOINT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
+_CATCH_ALL = "/{path:path}"
+_MAX_WRAPPERS = 64
+
+
+class UnlistedRouteWarning(UserWarning):
+    """A route of a kind mintaka-introspect does not know was left out of the listing.
+
+    Raised as a warning, not an error, so that one custom route class does not hide all
+    the others; turn it into an error (`-W error::mintaka.introspect.UnlistedRouteWarning`
+    or pytest's `filterwarnings`) to make a CI check strict.
+
+    Example:
+        ```python
+        import warnings
+        from mintaka.introspect import UnlistedRouteWarning, route_table
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnlistedRouteWarning)
+            rows = route_table(app)
+        ```
+    """
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where the walk is: the path prefix, the host, and FastAPI's schema flag so far."""
+
+    prefix: str = ""
+    host: str | None = None
+    api_schema: bool = True
+
+    def row(
+        self,
+        method: str,
+        path: str,
+        route: BaseRoute,
+        endpoint: object,
+        kind: RouteKind,
+        *,
+        in_schema: bool = False,
+    ) -> RouteInfo:
+        return RouteInfo(
+            method=method,
+            path=_join(self.prefix, path),
+            host=self.host,
+            name=getattr(route, "name", None),
+            endpoint=qualified_name(endpoint),
+            kind=kind,
+            include_in_schema=in_schema,
+        )
+
+
+def routes_of(target: object) -> list[BaseRoute] | None:
+    """Return the routes an app, router or route list dispatches to, or `None`.
+
+    Middleware that wraps an app keeps it as `.app`; the chain is followed until
+    something with a `routes` list turns up. A single route serves as an app of its own.
+    """
+    if isinstance(target, Sequence) and not isinstance(target, str):
+        return list(target)
+    if isinstance(target, BaseRoute):
+        return [target]
+    seen: set[int] = set()
+    current: object = target
+    while id(current) not in seen and len(seen) < _MAX_WRAPPERS:
+        seen.add(id(current))
+        routes = getattr(current, "routes", None)
+        if isinstance(routes, list):
+            return routes
+        current = getattr(current, "app", None)
+        if current is None:
+            return None
+    return None
+
+
+def qualified_name(obj: object) -> str:
+    """Return `module.qualname` of a function or class, or of an instance's class."""
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    if getattr(obj, "__qualname__", None) is None:
+        obj = type(obj)
+    module = getattr(obj, "__module__", None)
+    qualname = str(getattr(obj, "__qualname__", repr(obj)))
+    return f"{module}.{qualname}" if module else qualname
+
+
+def _join(prefix: str, path: str) -> str:
+    if prefix.endswith("/") and path.startswith("/"):
+        return prefix + path[1:]
+    return prefix + path
+
+
+def _is_fastapi_route(route: BaseRoute) -> bool:
+    # FastAPI's route class can only exist once FastAPI has been imported by the app.
+    api_route = getattr(sys.modules.get("fastapi.routing"), "APIRoute", None)
+    return isinstance(api_route, type) and isinstance(route, api_route)
+
+
+def _lazy_inclusion(route: BaseRoute) -> tuple[list[BaseRoute], str, bool] | None:
+    """Read FastAPI's (>= 0.137) included-router entry: its routes, prefix, schema flag."""
+    context = getattr(route, "include_context", None)
+    routes = getattr(getattr(route, "original_router", None), "routes", None)
+    prefix = getattr(context, "prefix", None)
+    if not isinstance(routes, list) or not isinstance(prefix, str):
+        return None
+    return routes, prefix, bool(getattr(context, "include_in_schema", True))
+
+
+def _http_methods(route: Route) -> tuple[list[str], set[str]]:
+    """Return the methods `route` answers, and those of them Starlette added implicitly."""
+    endpoint = route.endpoint
+    if inspect.isclass(endpoint) and issubclass(endpoint, HTTPEndpoint):
+        defined = {m for m in _ENDPOINT_METHODS if getattr(endpoint, m.lower(), None)}
+        implicit = {"HEAD"} if "GET" in defined and "HEAD" not in defined else set()
+        served = defined | implicit
+        if route.methods is not None:
+            served &= route.methods
+        return sorted(served), implicit
+    if route.methods is None:
+        return ["*"], set()
+    implicit = set()
+    if "GET" in route.methods and "HEAD" in route.methods and not _is_fastapi_route(route):
+        implicit = {"HEAD"}
+    return sorted(route.methods), implicit
+
+
+def _http_rows(route: Route, place: _Place, *, implicit_head: bool) -> Iterator[RouteInfo]:
+    methods, implicit = _http_methods(route)
+    in_schema = route.include_in_schema
+    if _is_fastapi_route(route):
+        in_schema = in_schema and place.api_schema
+    for method in methods:
+        if implicit_head or method not in implicit:
+            yield place.row(method, route.path, route, route.endpoint, "http", in_schema=in_schema)
+
+
+def walk_routes(
+    routes: Sequence[BaseRoute], *, implicit_head: bool, place: _Place | None = None
+) -> Iterator[RouteInfo]:
+    """Yield a row for every method of every route reachable from `routes`."""
+    place = place or _Place()
+    for route in routes:
+        if isinstance(route, Route):
+            yield from _http_rows(route, place, implicit_head=implicit_head)
+        elif isinstance(route, WebSocketRoute):
+            yield place.row("WS", route.path, route, route.endpoint, "websocket")
+        elif isinstance(route, Mount | Host):
+            yield from _walk_branch(route, place, implicit_head=implicit_head)
+        elif (inclusion := _lazy_inclusion(route)) is not None:
+            inner, prefix, in_schema = inclusion
+            inner_place = _Place(
+                prefix=_join(place.prefix, prefix),
+                host=place.host,
+                api_schema=place.api_schema and in_schema,
+            )
+            yield from walk_routes(inner, implicit_head=implicit_head, place=inner_place)
+        else:
+            warnings.warn(
+                f"{route!r} ({qualified_name(route)}) is not a route mintaka-introspect "
+                "knows (Route, WebSocketRoute, Mount, Host or a FastAPI included router) "
+                "and was left out of the listing. If a newer FastAPI or Starlette "
+                "added it, please report it to mintaka.",
+                UnlistedRouteWarning,
+                stacklevel=2,
+            )
+
+
+def _walk_branch(route: Mount | Host, place: _Place, *, implicit_head: bool) -> Iterator[RouteInfo]:
+    if isinstance(route, Mount):
+        inner_place = _Place(prefix=_join(place.prefix, route.path), host=place.host)
+    else:
+        inner_place = _Place(prefix=place.prefix, host=route.host)
+    app: Any = route.app
+    inner = routes_of(app)
+    if inner is None:
+        yield inner_place.row("*", _CATCH_ALL, route, app, "mount")
+    else:
+        yield from walk_routes(inner, implicit_head=implicit_head, place=inner_place)
