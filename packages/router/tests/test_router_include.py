@@ -9,17 +9,13 @@ from collections.abc import Callable
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel
 
 from mintaka.core import response_stack
 from mintaka.router import Router
 from packages.core.tests._harness import START, call, recorded
+from packages.router.tests._router_apps import Item
 
 pytestmark = pytest.mark.anyio
-
-
-class Item(BaseModel):
-    name: str
 
 
 def conventional_router(events: list[str]) -> Router:

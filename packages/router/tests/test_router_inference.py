@@ -14,20 +14,11 @@ from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
 from packages.core.tests._harness import call
+from packages.router.tests._router_apps import Item, app_with
 
 pytestmark = pytest.mark.anyio
 
 ITEM_REF = {"$ref": "#/components/schemas/Item"}
-
-
-class Item(BaseModel):
-    name: str
-
-
-def app_with(router: APIRouter) -> FastAPI:
-    app = FastAPI()
-    app.include_router(router)
-    return app
 
 
 def ok_schema(app: FastAPI, path: str) -> Any:

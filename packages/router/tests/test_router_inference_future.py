@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
 from packages.core.tests._harness import call
+from packages.router.tests._router_apps import Item, app_with
 from packages.router.tests._router_decorators import counted
 
 if TYPE_CHECKING:
@@ -25,18 +26,8 @@ pytestmark = pytest.mark.anyio
 ITEM_REF = {"$ref": "#/components/schemas/Item"}
 
 
-class Item(BaseModel):
-    name: str
-
-
 class PublicItem(BaseModel):
     label: str
-
-
-def app_with(router: Router) -> FastAPI:
-    app = FastAPI()
-    app.include_router(router, prefix="/api")
-    return app
 
 
 def success_schema(app: FastAPI, path: str, method: str = "get") -> Any:
@@ -52,7 +43,7 @@ async def test_a_model_annotation_is_the_response_model_on_the_wire_and_in_opena
     async def read_item() -> Item:
         return {"name": "lamp", "secret": "s3"}  # type: ignore[return-value]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/item")
 
     assert exchange.status == 200
@@ -67,7 +58,7 @@ async def test_a_generic_annotation_is_resolved_with_its_arguments() -> None:
     async def list_items() -> list[Item]:
         return [{"name": "lamp", "secret": "s3"}]  # type: ignore[list-item]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/items")
 
     assert exchange.body == b'[{"name":"lamp"}]'
@@ -83,7 +74,7 @@ async def test_a_decorated_endpoint_is_resolved_against_its_own_module() -> None
     async def read_item() -> Item:
         return {"name": "lamp", "secret": "s3"}  # type: ignore[return-value]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/item")
 
     assert calls == ["read_item"]
@@ -98,7 +89,7 @@ async def test_a_none_endpoint_registers_on_204_and_sends_nothing() -> None:
     async def delete_item() -> None:
         return None
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/item", method="DELETE")
 
     assert (exchange.status, exchange.headers, exchange.body) == (204, [], b"")
@@ -114,7 +105,7 @@ async def test_a_none_annotation_means_no_model_on_a_status_with_a_body() -> Non
     async def ping() -> None:
         return None
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/ping", method="POST")
 
     assert (exchange.status, exchange.body) == (200, b"null")
@@ -130,7 +121,7 @@ async def test_a_union_of_response_classes_means_no_model() -> None:
             return RedirectResponse("/elsewhere")
         return JSONResponse({"here": True})
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     redirected = await call(app, "/api/go?away=true")
     stayed = await call(app, "/api/go")
 
@@ -148,7 +139,7 @@ async def test_in_a_union_of_data_and_responses_the_data_is_the_model() -> None:
             return JSONResponse({"detail": "gone"}, status_code=410)
         return {"name": "lamp", "secret": "s3"}  # type: ignore[return-value]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     found = await call(app, "/api/item")
     missing = await call(app, "/api/item?missing=true")
 
@@ -164,7 +155,7 @@ async def test_response_model_none_turns_inference_off() -> None:
     async def read_raw() -> Item:
         return {"name": "lamp", "secret": "s3"}  # type: ignore[return-value]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/raw")
 
     assert exchange.json() == {"name": "lamp", "secret": "s3"}
@@ -178,7 +169,7 @@ async def test_an_explicit_response_model_wins_over_the_annotation() -> None:
     async def read_item() -> Item:
         return {"label": "lamp", "name": "internal"}  # type: ignore[return-value]
 
-    app = app_with(router)
+    app = app_with(router, "/api")
     exchange = await call(app, "/api/item")
 
     assert exchange.body == b'{"label":"lamp"}'

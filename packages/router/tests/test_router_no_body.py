@@ -9,24 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from fastapi import BackgroundTasks, FastAPI, Response, status
+from fastapi import BackgroundTasks, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
 from packages.core.tests._harness import call
+from packages.router.tests._router_apps import Item, app_with
 
 pytestmark = pytest.mark.anyio
-
-
-class Item(BaseModel):
-    name: str
-
-
-def app_with(router: Router) -> FastAPI:
-    app = FastAPI()
-    app.include_router(router)
-    return app
 
 
 # What RFC 9110 allows: a 205 must say its content is empty (Content-Length: 0 keeps the

@@ -9,13 +9,14 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
 from mintaka.core import ResponseScopeError, response_stack
 from mintaka.router import Router, RouterRoute
 from packages.core.tests._harness import START, call, recorded
+from packages.router.tests._router_apps import app_with
 
 pytestmark = pytest.mark.anyio
 
@@ -36,12 +37,6 @@ class StampedRoute(RouterRoute):
             return response
 
         return stamped
-
-
-def app_with(router: APIRouter) -> FastAPI:
-    app = FastAPI()
-    app.include_router(router)
-    return app
 
 
 def has_response_scope(request: Request) -> bool:
