@@ -1,0 +1,178 @@
+"""The signature FastAPI sees on a response-scoped dependency.
+
+FastAPI reads a dependency's parameters from `inspect.signature` and resolves string
+annotations against the `__globals__` of the callable it was given. The wrapper lives in
+this package, so string annotations (and `from __future__ import annotations`) of the
+wrapped dependency are resolved here, against the dependency's own module, and the
+wrapper carries the resolved signature.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+import inspect
+import sys
+import typing
+from typing import Annotated, Any, NamedTuple
+
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+
+if sys.version_info >= (3, 14):  # pragma: no cover
+    from annotationlib import Format
+
+__all__ = ["WrapperSignature", "describe", "wrapper_signature"]
+
+_REQUEST_PARAMETER = "_mintaka_request"
+_ITERATOR_ORIGINS = frozenset(
+    {
+        collections.abc.AsyncGenerator,
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncIterator,
+        collections.abc.Generator,
+        collections.abc.Iterable,
+        collections.abc.Iterator,
+    }
+)
+
+
+class WrapperSignature(NamedTuple):
+    """What the wrapper needs to know about the wrapped dependency's parameters."""
+
+    signature: inspect.Signature
+    """The signature to show FastAPI: resolved annotations, plus the request parameter."""
+    request_parameter: str
+    """The keyword under which FastAPI passes the request to the wrapper."""
+    request_is_declared: bool
+    """Whether the wrapped dependency declared that parameter itself (pass it through)."""
+
+
+def describe(dependency: object) -> str:
+    """Name a dependency the way a user wrote it, for error messages."""
+    target = dependency.func if isinstance(dependency, functools.partial) else dependency
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
+    if name is None:
+        target = type(dependency)
+        name = f"{target.__qualname__} instance"
+    module = getattr(target, "__module__", None)
+    return f"{module}.{name}" if module and module != "builtins" else str(name)
+
+
+def wrapper_signature(dependency: Any, *, yields_value: bool) -> WrapperSignature:
+    """Build the signature of the wrapper of `dependency`.
+
+    Args:
+        dependency: The wrapped callable.
+        yields_value: The dependency is a generator function, so its return annotation
+            (`AsyncIterator[T]`, `Iterator[T]`, ...) names the type of the value as `T`.
+
+    Raises:
+        TypeError: The signature cannot be read, or a parameter annotation names
+            something that does not exist in the dependency's module.
+    """
+    try:
+        raw = _raw_signature(dependency)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"response_scoped_dependency() cannot read the signature of "
+            f"{describe(dependency)}: {error}. Pass a function, a class or a callable "
+            "object whose parameters FastAPI can inspect."
+        ) from error
+    namespace = _global_namespace(dependency)
+    parameters = []
+    request_parameter = None
+    for parameter in raw.parameters.values():
+        annotation = _resolve_parameter(dependency, parameter, namespace)
+        if request_parameter is None and _is_request(annotation):
+            request_parameter = parameter.name
+        parameters.append(parameter.replace(annotation=annotation))
+    returns = _resolve_return(raw.return_annotation, namespace, yields_value=yields_value)
+    if request_parameter is not None:
+        return WrapperSignature(
+            raw.replace(parameters=parameters, return_annotation=returns),
+            request_parameter,
+            request_is_declared=True,
+        )
+    name = _unused_name(_REQUEST_PARAMETER, {p.name for p in parameters})
+    hidden = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection)
+    # A keyword-only parameter must precede **kwargs.
+    position = len(parameters)
+    if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
+        position -= 1
+    parameters.insert(position, hidden)
+    signature = raw.replace(parameters=parameters, return_annotation=returns)
+    return WrapperSignature(signature, name, request_is_declared=False)
+
+
+def _raw_signature(dependency: Any) -> inspect.Signature:
+    if sys.version_info >= (3, 14):  # pragma: no cover - deferred annotations (PEP 649)
+        return inspect.signature(dependency, annotation_format=Format.FORWARDREF)
+    return inspect.signature(dependency)
+
+
+def _global_namespace(dependency: Any) -> dict[str, Any]:
+    """The module namespace the dependency's annotations are written in."""
+    target = dependency
+    while isinstance(target, functools.partial):
+        target = target.func
+    if not inspect.isclass(target) and not inspect.isroutine(target):
+        target = type(target).__call__
+    namespace = getattr(inspect.unwrap(target), "__globals__", None)
+    if isinstance(namespace, dict):
+        return namespace
+    module = sys.modules.get(getattr(target, "__module__", None) or "")
+    return vars(module) if module is not None else {}
+
+
+def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
+    def holder() -> None:  # get_type_hints evaluates what a function declares
+        """Carry one annotation to typing.get_type_hints."""
+
+    holder.__annotations__ = {"value": annotation}
+    return typing.get_type_hints(holder, globalns=namespace, include_extras=True)["value"]
+
+
+def _resolve_parameter(
+    dependency: Any, parameter: inspect.Parameter, namespace: dict[str, Any]
+) -> Any:
+    if parameter.annotation is inspect.Parameter.empty:
+        return inspect.Parameter.empty
+    try:
+        return _evaluate(parameter.annotation, namespace)
+    except Exception as error:
+        raise TypeError(
+            f"response_scoped_dependency() cannot resolve the annotation "
+            f"{parameter.annotation!r} of parameter {parameter.name!r} of "
+            f"{describe(dependency)}: {error}. FastAPI needs it at runtime: import or "
+            "define it before the decorated dependency (not only under TYPE_CHECKING)."
+        ) from error
+
+
+def _resolve_return(annotation: Any, namespace: dict[str, Any], *, yields_value: bool) -> Any:
+    """The type of the value the dependency provides, or empty when it is not evident."""
+    if annotation is inspect.Signature.empty or not yields_value:
+        return inspect.Signature.empty
+    try:
+        resolved = _evaluate(annotation, namespace)
+    except Exception:  # FastAPI never reads it, so an unknown name costs nothing
+        return inspect.Signature.empty
+    if typing.get_origin(resolved) in _ITERATOR_ORIGINS and typing.get_args(resolved):
+        return typing.get_args(resolved)[0]
+    return inspect.Signature.empty
+
+
+def _is_request(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return (
+        isinstance(annotation, type)
+        and issubclass(annotation, HTTPConnection)
+        and not issubclass(annotation, WebSocket)
+    )
+
+
+def _unused_name(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
