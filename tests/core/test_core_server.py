@@ -5,6 +5,7 @@ sends a request to an endpoint that waits for the client, then closes.
 """
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,11 +27,13 @@ TIMEOUT = 5.0
 
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[int]:
-    """Run uvicorn for `app` in this event loop; yield the port it listens on."""
+    """Run uvicorn for `app` in this event loop; yield the port it listens on.
+
+    The test binds and listens on the socket itself, so a client can connect at once: the
+    kernel queues the connection until uvicorn accepts it.
+    """
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=0,
         http="h11",
         ws="none",
         lifespan="off",
@@ -38,20 +41,21 @@ async def serving(app: FastAPI) -> AsyncIterator[int]:
         access_log=False,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        with anyio.fail_after(TIMEOUT):
-            while not server.started:
-                await anyio.sleep(0.01)
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        task = asyncio.create_task(server.serve(sockets=[listener]))
+        try:
+            yield listener.getsockname()[1]
+        finally:
+            server.should_exit = True
+            await task
 
 
 async def test_client_disconnect_mid_request_exits_the_scope_exactly_once() -> None:
     events: list[str] = []
     entered = anyio.Event()
+    exited = anyio.Event()
 
     @asynccontextmanager
     async def transaction() -> AsyncIterator[None]:
@@ -61,7 +65,10 @@ async def test_client_disconnect_mid_request_exits_the_scope_exactly_once() -> N
         except BaseException as error:
             events.append(f"exit {type(error).__name__}")
             raise
-        events.append("exit")
+        else:
+            events.append("exit")
+        finally:
+            exited.set()
 
     router = APIRouter(route_class=ResponseScopedRoute)
 
@@ -86,8 +93,7 @@ async def test_client_disconnect_mid_request_exits_the_scope_exactly_once() -> N
         await client.aclose()
 
         with anyio.fail_after(TIMEOUT):
-            while not any(event.startswith("exit") for event in events):
-                await anyio.sleep(0.01)
+            await exited.wait()
         # Give a second exit, if there were one, time to happen.
         await anyio.sleep(0.1)
 
