@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from starlette.types import ASGIApp, Message
+from starlette.types import ASGIApp, Message, Scope
 
 DEFAULT_HOST = "testserver"
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
@@ -24,7 +24,7 @@ def concrete_path(template: str) -> str:
     return _PARAM.sub(lambda match: _SAMPLE_VALUES[match.group(2)], template)
 
 
-def _scope(kind: str, path: str, host: str | None, **extra: Any) -> dict[str, Any]:
+def _scope(kind: str, path: str, host: str | None, **extra: Any) -> Scope:
     host = host or DEFAULT_HOST
     return {
         "type": kind,
@@ -41,22 +41,29 @@ def _scope(kind: str, path: str, host: str | None, **extra: Any) -> dict[str, An
     }
 
 
-async def http(app: ASGIApp, method: str, path: str, host: str | None = None) -> tuple[int, bytes]:
-    """Send one bodiless request; return the response status and body."""
+async def _call(app: ASGIApp, scope: Scope, first: Message, then: Message) -> list[Message]:
+    """Call `app` with one incoming message, then `then` forever; return what it sent."""
+    incoming = [first]
     sent: list[Message] = []
-    requested = False
 
     async def receive() -> Message:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        return {"type": "http.disconnect"}
+        return incoming.pop() if incoming else then
 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await app(_scope("http", path, host, method=method, scheme="http"), receive, send)
+    await app(scope, receive, send)
+    return sent
+
+
+async def http(app: ASGIApp, method: str, path: str, host: str | None = None) -> tuple[int, bytes]:
+    """Send one bodiless request; return the response status and body."""
+    sent = await _call(
+        app,
+        _scope("http", path, host, method=method, scheme="http"),
+        {"type": "http.request", "body": b"", "more_body": False},
+        {"type": "http.disconnect"},
+    )
     start = next(message for message in sent if message["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], body
@@ -64,21 +71,12 @@ async def http(app: ASGIApp, method: str, path: str, host: str | None = None) ->
 
 async def websocket_text(app: ASGIApp, path: str, host: str | None = None) -> str | None:
     """Open a WebSocket; return the first text the app sends, or None if it refused."""
-    sent: list[Message] = []
-    connected = False
-
-    async def receive() -> Message:
-        nonlocal connected
-        if not connected:
-            connected = True
-            return {"type": "websocket.connect"}
-        return {"type": "websocket.disconnect", "code": 1000}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope = _scope("websocket", path, host, scheme="ws", subprotocols=[])
-    await app(scope, receive, send)
+    sent = await _call(
+        app,
+        _scope("websocket", path, host, scheme="ws", subprotocols=[]),
+        {"type": "websocket.connect"},
+        {"type": "websocket.disconnect", "code": 1000},
+    )
     if not sent or sent[0]["type"] != "websocket.accept":
         return None
     return next((m.get("text") for m in sent if m["type"] == "websocket.send"), None)
