@@ -43,8 +43,9 @@ def build_app(events: list[str]) -> FastAPI:
     router = APIRouter(route_class=ResponseScopedRoute)
 
     @router.get("/dependency", dependencies=[Depends(fastapi_dependency), Depends(scoped)])
-    async def dependency() -> str:
+    async def dependency(tasks: BackgroundTasks) -> str:
         events.append("endpoint")
+        tasks.add_task(events.append, "background")
         return "ok"
 
     @router.get("/background", dependencies=[Depends(scoped)])
@@ -90,6 +91,7 @@ async def test_response_scope_closes_before_fastapis_yield_dependencies() -> Non
             "scoped exit",
             START,
             BODY,
+            "background",
             "fastapi dependency exit",
         ]
     else:
@@ -104,6 +106,7 @@ async def test_response_scope_closes_before_fastapis_yield_dependencies() -> Non
             "scoped exit",
             START,
             BODY,
+            "background",
         ]
 
 
@@ -155,11 +158,13 @@ async def test_response_scope_closes_before_function_and_request_scoped_dependen
     # parameterless dependencies and closes them with the request.
     @router.get("/scopes")
     async def scopes(
+        tasks: BackgroundTasks,
         _request: None = Depends(teardown("request"), scope="request"),
         _function: None = Depends(teardown("function"), scope="function"),
         _scoped: None = Depends(scoped),
     ) -> str:
         events.append("endpoint")
+        tasks.add_task(events.append, "background")
         return "ok"
 
     app = FastAPI()
@@ -176,5 +181,6 @@ async def test_response_scope_closes_before_function_and_request_scoped_dependen
         "function exit",
         START,
         BODY,
+        "background",
         "request exit",
     ]
