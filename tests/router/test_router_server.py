@@ -2,9 +2,10 @@
 
 Plain FastAPI sends a 205 with the `Content-Length` of the body it dropped, and uvicorn
 (h11) then aborts the connection ("Too little data for declared Content-Length"); a 304
-keeps `Content-Type: application/json`. A `Router` route must instead produce a response
-that the server sends completely and after which the same connection serves the next
-request.
+keeps `Content-Type: application/json`; a returned `JSONResponse(None, status_code=304)`
+keeps its `null` body, which h11 refuses to send ("Too much data for declared
+Content-Length"). A `Router` route must instead produce a response that the server sends
+completely and after which the same connection serves the next request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import h11
 import pytest
 import uvicorn
 from fastapi import FastAPI, Header, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from mintaka.router import Router
@@ -43,6 +45,15 @@ def build_app() -> FastAPI:
         if if_none_match == NOTE_ETAG:
             response.status_code = status.HTTP_304_NOT_MODIFIED
         return Note(id=note_id, text="buy milk")
+
+    @router.get("/{note_id}/export")
+    async def export_note(
+        note_id: int, if_none_match: str | None = Header(default=None)
+    ) -> JSONResponse:
+        headers = {"ETag": NOTE_ETAG}
+        if if_none_match == NOTE_ETAG:
+            return JSONResponse(None, status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        return JSONResponse({"id": note_id, "text": "buy milk"}, headers=headers)
 
     @router.post("/form/reset", status_code=status.HTTP_205_RESET_CONTENT)
     async def reset_form() -> None:
@@ -152,3 +163,13 @@ def test_not_modified_claims_no_body_and_the_connection_stays_usable(
     )
     assert revalidated == (304, [(b"etag", NOTE_ETAG.encode())], b"")
     assert again[0] == 205
+
+
+def test_a_returned_json_not_modified_response_goes_out_without_its_body(
+    connection: Connection,
+) -> None:
+    revalidated = connection.request("GET", "/api/notes/1/export", [("if-none-match", NOTE_ETAG)])
+    again = connection.request("GET", "/api/notes/1/export")
+
+    assert revalidated == (304, [(b"etag", NOTE_ETAG.encode())], b"")
+    assert again[0] == 200
