@@ -4,12 +4,13 @@ Unlike `test_router_inference_future.py`, annotations here are evaluated when th
 is defined, except where a test quotes them on purpose.
 """
 
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
@@ -114,3 +115,54 @@ async def test_generator_endpoints_are_registered_exactly_as_fastapi_registers_t
         outcomes.append(("served", exchange.status, exchange.body))
 
     assert outcomes[0] == outcomes[1]
+
+
+class ItemReader:
+    """A callable object used as an endpoint; its annotation is a string on purpose."""
+
+    def __call__(self) -> "Item":
+        return {"name": "lamp", "secret": "s3"}  # type: ignore[return-value]
+
+
+async def read_named(name: str) -> "Item":
+    return {"name": name, "secret": "s3"}  # type: ignore[return-value]
+
+
+async def test_callable_objects_and_partials_resolve_against_their_defining_module() -> None:
+    router = Router()
+    router.add_api_route("/object", ItemReader())
+    router.add_api_route("/partial", functools.partial(read_named, "desk"))
+
+    app = app_with(router)
+
+    assert (await call(app, "/object")).body == b'{"name":"lamp"}'
+    assert (await call(app, "/partial")).body == b'{"name":"desk"}'
+    assert ok_schema(app, "/partial") == {"application/json": {"schema": ITEM_REF}}
+
+
+async def test_an_optional_union_of_data_and_a_response_keeps_the_optional_data_model() -> None:
+    router = Router()
+
+    @router.get("/maybe")
+    async def maybe(found: bool = True) -> Item | JSONResponse | None:
+        return {"name": "lamp", "secret": "s3"} if found else None  # type: ignore[return-value]
+
+    app = app_with(router)
+
+    assert (await call(app, "/maybe")).body == b'{"name":"lamp"}'
+    assert (await call(app, "/maybe?found=false")).body == b"null"
+    schema = ok_schema(app, "/maybe")["application/json"]["schema"]
+    assert schema["anyOf"] == [ITEM_REF, {"type": "null"}]
+
+
+async def test_an_endpoint_without_a_return_annotation_has_no_model() -> None:
+    router = Router()
+
+    @router.get("/free", responses={"default": {"model": Item}, "2XX": {"description": "ok"}})
+    async def free():  # type: ignore[no-untyped-def]
+        return {"anything": 1}
+
+    app = app_with(router)
+
+    assert (await call(app, "/free")).body == b'{"anything":1}'
+    assert ok_schema(app, "/free") == {"application/json": {"schema": {}}}
