@@ -62,9 +62,10 @@ class ResponseScope:
     When the block ends the stack is exited exactly once, shielded from cancellation:
 
     * normally: every context exits in LIFO order;
-    * with an exception: the exception is thrown into every context (a generator sees it at
-      its `yield`) and then propagates unchanged. A context cannot swallow it, because
-      there would be no response to send.
+    * with an exception: the exception is thrown into the contexts (a generator sees it at
+      its `yield`) and then propagates unchanged, even if a context swallowed it, because
+      there would be no response to send. As with any `AsyncExitStack`, a context that
+      swallows it hides it from the contexts entered before it, so contexts should not.
 
     An exception raised while exiting propagates from the block, so the adapter's normal
     error handling turns it into the response instead of the original one.

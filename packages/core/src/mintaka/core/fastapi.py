@@ -59,8 +59,10 @@ class ResponseScopedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Return FastAPI's handler for this route, wrapped in a response scope.
 
-        FastAPI calls this once per route and, from FastAPI 0.137 on, once more for every
-        `include_router` that reaches the route; each handler it returns is wrapped.
+        FastAPI calls this when the route is created. From FastAPI 0.137 on it calls it
+        again for a route reached through `include_router`: once per inclusion, and on
+        0.137 itself once per request. Every handler it returns is wrapped, so every path
+        the route is reachable under has a response scope.
         """
         handler = super().get_route_handler()
 
