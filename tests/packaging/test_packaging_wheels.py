@@ -123,17 +123,36 @@ def test_starlette_only_distribution_installs_without_fastapi_or_pydantic(
     assert result.stdout.strip() == "[]"
 
 
-def test_core_fastapi_adapter_without_fastapi_names_the_extra(
-    built: dict[str, BuiltDistribution], dist_dir: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("name", "module", "missing", "fix"),
+    [
+        ("mintaka-core", "mintaka.core.fastapi", "fastapi", "pip install 'mintaka-core[fastapi]'"),
+        (
+            "mintaka-depends",
+            "mintaka.depends.sqlalchemy",
+            "sqlalchemy",
+            "pip install 'mintaka-depends[sqlalchemy]'",
+        ),
+    ],
+)
+def test_module_of_an_extra_names_the_install_line_when_the_extra_is_missing(
+    name: str,
+    module: str,
+    missing: str,
+    fix: str,
+    built: dict[str, BuiltDistribution],
+    dist_dir: Path,
+    tmp_path: Path,
 ) -> None:
     python = make_venv(tmp_path / "venv")
-    install(python, dist_dir, str(built["mintaka-core"].wheel))
+    install(python, dist_dir, str(built[name].wheel))
+    assert missing not in installed_names(python)
 
-    result = run_python(python, "import mintaka.core.fastapi")
+    result = run_python(python, f"import {module}")
 
     assert result.returncode != 0
     assert "ImportError" in result.stderr
-    assert "pip install 'mintaka-core[fastapi]'" in result.stderr
+    assert fix in result.stderr
 
 
 def test_core_starlette_adapter_serves_a_request_without_fastapi(
@@ -200,19 +219,6 @@ def test_fastapi_distribution_installs_alone_with_its_core_sibling(
     assert "fastapi" in names
     result = run_python(python, f"import {module}, mintaka.core.fastapi")
     assert result.returncode == 0, result.stderr
-
-
-def test_depends_sqlalchemy_session_without_sqlalchemy_names_the_extra(
-    built: dict[str, BuiltDistribution], dist_dir: Path, tmp_path: Path
-) -> None:
-    python = make_venv(tmp_path / "venv")
-    install(python, dist_dir, str(built["mintaka-depends"].wheel))
-    assert "sqlalchemy" not in installed_names(python)
-
-    result = run_python(python, "import mintaka.depends.sqlalchemy")
-
-    assert result.returncode != 0
-    assert "pip install 'mintaka-depends[sqlalchemy]'" in result.stderr
 
 
 def test_introspect_wheel_installs_the_mintaka_routes_command(
