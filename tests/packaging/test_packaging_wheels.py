@@ -294,7 +294,7 @@ def test_wheel_metadata_names_requirements_python_and_typing(
     assert metadata["Requires-Python"] == ">=3.11"
     assert "Typing :: Typed" in (metadata.get_all("Classifier") or [])
     assert metadata["Description-Content-Type"] == "text/markdown"
-    assert metadata.get_payload().startswith(f"# {name}")
+    assert str(metadata.get_payload()).startswith(f"# {name}")
 
 
 def test_sdists_carry_sources_tests_readme_and_license(
