@@ -49,10 +49,10 @@ class RouteDiff:
         Example:
             ```python
             print(diff.format())
-            #    Method  Path        Name         Endpoint              Kind  Schema
-            #    ------  ----------  -----------  --------------------  ----  ------
-            # -  DELETE  /items/{id} delete_item  app.main.delete_item  http  yes
-            # +  POST    /items/     create_item  app.main.create_item  http  yes
+            #    Method  Path              Name         Endpoint              Kind  Schema
+            #    ------  ----------------  -----------  --------------------  ----  ------
+            # +  POST    /items/           create_item  app.main.create_item  http  yes
+            # -  DELETE  /items/{item_id}  delete_item  app.main.delete_item  http  yes
             ```
 
         Returns:
