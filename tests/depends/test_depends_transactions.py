@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.types import Message
+from starlette.types import Message, Scope
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import transactional_session
@@ -41,7 +42,9 @@ async def app_engine(database: Database) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def build_app(database: Database, engine: AsyncEngine, events: list[str]) -> FastAPI:
+def build_app(
+    database: Database, engine: AsyncEngine, events: list[str], flushed: anyio.Event | None = None
+) -> FastAPI:
     session_class: type[CountingSession] = type(
         "LoggedSession", (CountingSession,), {"events": events}
     )
@@ -93,9 +96,41 @@ def build_app(database: Database, engine: AsyncEngine, events: list[str]) -> Fas
         await session.flush()
         return JSONResponse({"detail": "declined"}, status_code=409)
 
+    @router.post("/discarded/{key}")
+    async def discard(key: str, session: Session) -> dict[str, str]:
+        session.add(Note(key))
+        await session.flush()
+        await session.rollback()
+        return {"key": key}
+
+    @router.post("/hangs/{key}")
+    async def hang(key: str, session: Session) -> None:
+        session.add(Note(key))
+        await session.flush()
+        assert flushed is not None
+        flushed.set()
+        await anyio.sleep_forever()
+
     app = FastAPI()
     app.include_router(router)
     return app
+
+
+def http_post(path: str) -> Scope:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
 
 
 async def post(database: Database, engine: AsyncEngine, path: str) -> Observed:
@@ -117,22 +152,8 @@ async def post(database: Database, engine: AsyncEngine, path: str) -> Observed:
             observed.status = message["status"]
             observed.keys_at_start = await database.keys()
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
     try:
-        await app(scope, receive, send)
+        await app(http_post(path), receive, send)
     except (ValueError, IntegrityError) as error:
         observed.raised = error
     return observed
@@ -212,3 +233,35 @@ async def test_each_request_gets_its_own_session(
 
     assert (first.keys_at_start, second.keys_at_start) == (["a"], ["a", "b"])
     assert first.events == second.events == ["session close", START]
+
+
+async def test_an_explicit_rollback_then_a_returned_response_commits_nothing(
+    database: Database, app_engine: AsyncEngine
+) -> None:
+    observed = await post(database, app_engine, "/discarded/a")
+
+    assert observed.status == 200
+    assert observed.keys_at_start == []
+    assert observed.events == ["session close", START]
+
+
+async def test_a_cancelled_request_rolls_back_and_closes_the_session_once(
+    database: Database, app_engine: AsyncEngine
+) -> None:
+    events: list[str] = []
+    flushed = anyio.Event()
+    app = build_app(database, app_engine, events, flushed)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        events.append(message["type"])
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(app, http_post("/hangs/a"), receive, send)
+        await flushed.wait()
+        group.cancel_scope.cancel()
+
+    assert events == ["session close"]
+    assert await database.keys() == []

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import START, call
+from packages.core.tests._harness import BODY, START, call, fastapi_version
 
 pytestmark = pytest.mark.anyio
 
@@ -51,7 +51,7 @@ async def test_sub_dependencies_and_request_parameters_reach_the_dependency() ->
     invalid = await call(app, "/notes/7?limit=11", headers=headers)
 
     assert exchange.json() == "ADA:7:3:t1"
-    assert events == ["enter", "exit", START, "response.body"]
+    assert events == ["enter", "exit", START, BODY]
     assert invalid.status == 422
     assert invalid.json()["detail"][0]["loc"] == ["query", "limit"]
 
@@ -169,6 +169,37 @@ async def test_one_request_enters_a_cached_dependency_once() -> None:
     uncached_exchange = await call(app, "/uncached", events=events)
 
     assert cached_exchange.json() is True
-    assert cached_events == ["enter", "exit", START, "response.body"]
+    assert cached_events == ["enter", "exit", START, BODY]
     assert uncached_exchange.json() is False
-    assert events == ["enter", "enter", "exit", "exit", START, "response.body"]
+    assert events == ["enter", "enter", "exit", "exit", START, BODY]
+
+
+async def test_a_plain_yield_sub_dependency_closes_on_fastapi_s_own_schedule() -> None:
+    events: list[str] = []
+
+    async def connection() -> AsyncIterator[str]:
+        events.append("connection open")
+        yield "connection"
+        events.append("connection close")
+
+    @response_scoped_dependency
+    async def session(conn: Annotated[str, Depends(connection)]) -> AsyncIterator[str]:
+        events.append("session open")
+        yield conn
+        events.append("session close")
+
+    router = APIRouter(route_class=ResponseScopedRoute)
+
+    @router.get("/layered")
+    async def layered(value: Annotated[str, Depends(session)]) -> str:
+        return value
+
+    await call(app_with(router), "/layered", events=events)
+
+    opened = ["connection open", "session open"]
+    if fastapi_version() < (0, 118):
+        # FastAPI 0.106 to 0.117 closes its own yield dependencies inside the route
+        # handler, so the plain one closes first, although the session depends on it.
+        assert events == [*opened, "connection close", "session close", START, BODY]
+    else:
+        assert events == [*opened, "session close", START, BODY, "connection close"]

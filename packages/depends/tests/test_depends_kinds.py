@@ -107,6 +107,14 @@ def partial_of_async_generator_function(events: list[str]) -> Callable[..., Any]
     return functools.partial(provide, "")
 
 
+def bound_method_returning_async_context_manager(events: list[str]) -> Callable[..., Any]:
+    class Pool:
+        def acquire(self) -> Any:
+            return function_returning_async_context_manager(events)()
+
+    return Pool().acquire
+
+
 KINDS = pytest.mark.parametrize(
     "make",
     [
@@ -118,6 +126,7 @@ KINDS = pytest.mark.parametrize(
         context_manager_class,
         callable_object_with_async_generator,
         partial_of_async_generator_function,
+        bound_method_returning_async_context_manager,
     ],
 )
 
