@@ -254,3 +254,27 @@ async def test_blocking_parts_of_a_generator_run_off_the_event_loop_thread() -> 
     assert loop_thread == threading.get_ident()
     assert set(threads) == {"before yield", "after yield", "__enter__", "__exit__"}
     assert loop_thread not in threads.values()
+
+
+async def test_an_http_exception_from_the_teardown_replaces_the_response() -> None:
+    events: list[str] = []
+
+    @response_scoped_dependency
+    async def version_checked() -> AsyncIterator[str]:
+        yield "draft"
+        events.append("conflict found at commit")
+        raise HTTPException(status_code=409, detail="changed meanwhile")
+
+    router = APIRouter(route_class=ResponseScopedRoute)
+
+    @router.put("/draft")
+    async def save(value: Annotated[str, Depends(version_checked)]) -> str:
+        return value
+
+    app = FastAPI()
+    app.include_router(router)
+    exchange = await call(app, "/draft", method="PUT", events=events)
+
+    assert exchange.status == 409
+    assert exchange.json() == {"detail": "changed meanwhile"}
+    assert events == ["conflict found at commit", START, BODY]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 
 from mintaka.core.fastapi import ResponseScopedRoute
@@ -98,3 +99,23 @@ async def test_fastapi_versions_with_unwrapping_still_await_the_wrapper() -> Non
 
     assert exchange.status == 200
     assert exchange.json() == ["ada", "ada", "title"]
+
+
+def test_the_openapi_document_is_the_one_of_the_plain_dependency() -> None:
+    def document(dependency: Any, route_class: type[APIRoute]) -> dict[str, Any]:
+        router = APIRouter(route_class=route_class)
+
+        @router.get("/page")
+        async def page(notes: Annotated[list[str], Depends(dependency)]) -> list[str]:
+            return notes
+
+        app = FastAPI()
+        app.include_router(router)
+        return app.openapi()
+
+    plain = document(notes_page, APIRoute)
+    scoped = document(response_scoped_dependency(notes_page), ResponseScopedRoute)
+
+    assert scoped == plain
+    parameters = plain["paths"]["/page"]["get"]["parameters"]
+    assert sorted(p["name"] for p in parameters) == ["limit", "sort", "user"]
