@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import anyio.to_thread
+from starlette.concurrency import run_in_threadpool
 
 from mintaka.depends._signature import describe
 
@@ -42,7 +43,7 @@ class ContextInThreadpool:
         self._context = context
 
     async def __aenter__(self) -> Any:
-        return await anyio.to_thread.run_sync(self._context.__enter__)
+        return await run_in_threadpool(self._context.__enter__)
 
     async def __aexit__(
         self,

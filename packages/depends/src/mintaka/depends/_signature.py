@@ -25,6 +25,7 @@ if sys.version_info >= (3, 14):  # pragma: no cover
 __all__ = ["WrapperSignature", "describe", "wrapper_signature"]
 
 _REQUEST_PARAMETER = "_mintaka_request"
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 _ITERATOR_ORIGINS = frozenset(
     {
         collections.abc.AsyncGenerator,
@@ -81,28 +82,24 @@ def wrapper_signature(dependency: Any, *, yields_value: bool) -> WrapperSignatur
         ) from error
     namespace = _global_namespace(dependency)
     parameters = []
-    request_parameter = None
+    request_parameter: str | None = None
     for parameter in raw.parameters.values():
         annotation = _resolve_parameter(dependency, parameter, namespace)
         if request_parameter is None and _is_request(annotation):
             request_parameter = parameter.name
         parameters.append(parameter.replace(annotation=annotation))
     returns = _resolve_return(raw.return_annotation, namespace, yields_value=yields_value)
-    if request_parameter is not None:
-        return WrapperSignature(
-            raw.replace(parameters=parameters, return_annotation=returns),
-            request_parameter,
-            request_is_declared=True,
+    declared = request_parameter is not None
+    if request_parameter is None:
+        request_parameter = _unused_name(_REQUEST_PARAMETER, {p.name for p in parameters})
+        hidden = inspect.Parameter(
+            request_parameter, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection
         )
-    name = _unused_name(_REQUEST_PARAMETER, {p.name for p in parameters})
-    hidden = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection)
-    # A keyword-only parameter must precede **kwargs.
-    position = len(parameters)
-    if parameters and parameters[-1].kind is inspect.Parameter.VAR_KEYWORD:
-        position -= 1
-    parameters.insert(position, hidden)
+        # A keyword-only parameter must precede **kwargs.
+        has_var_keyword = bool(parameters) and parameters[-1].kind is _VAR_KEYWORD
+        parameters.insert(len(parameters) - has_var_keyword, hidden)
     signature = raw.replace(parameters=parameters, return_annotation=returns)
-    return WrapperSignature(signature, name, request_is_declared=False)
+    return WrapperSignature(signature, request_parameter, request_is_declared=declared)
 
 
 def _raw_signature(dependency: Any) -> inspect.Signature:
