@@ -5,6 +5,7 @@ These tests need Starlette alone, so they run in the FastAPI-free environment to
 
 from __future__ import annotations
 
+import functools
 import random
 import subprocess
 import sys
@@ -184,16 +185,31 @@ async def test_websocket_routes_are_listed_only_when_asked_for() -> None:
 
 
 async def test_an_http_endpoint_class_lists_exactly_the_methods_it_answers() -> None:
-    app = Starlette(routes=[Route("/items", Items)])
+    app = Starlette(routes=[Route("/items", Items), Route("/read-only", Items, methods=["GET"])])
 
-    assert method_paths_from_routes(app) == {"GET /items", "HEAD /items", "POST /items"}
+    assert method_paths_from_routes(app) == {
+        "GET /items",
+        "HEAD /items",
+        "POST /items",
+        "GET /read-only",
+        "HEAD /read-only",
+    }
     assert method_paths_from_routes(app, include_implicit_head=False) == {
         "GET /items",
         "POST /items",
+        "GET /read-only",
     }
     await assert_all_served(app, route_table(app))
     status, _ = await http(app, "PUT", "/items")
     assert status == 405, "a method the endpoint does not define is not served"
+    status, _ = await http(app, "POST", "/read-only")
+    assert status == 405, "a method the route does not allow is not served"
+
+
+def test_a_partial_endpoint_is_named_after_the_function_it_wraps() -> None:
+    app = Starlette(routes=[Route("/hello", functools.partial(hello), name="partial")])
+
+    assert route_table(app)[0].endpoint == f"{__name__}.hello"
 
 
 async def test_a_route_whose_endpoint_is_a_bare_asgi_app_answers_any_method() -> None:
@@ -228,6 +244,7 @@ def test_a_route_of_an_unknown_kind_warns_instead_of_vanishing_silently() -> Non
 
 def test_the_table_is_sorted_by_the_chosen_column_the_same_way_every_time() -> None:
     routes = [
+        Route("/b", hello, name="echo", methods=["PURGE"]),
         Route("/b", hello, name="alpha", methods=["POST"]),
         Route("/a", hello, name="charlie", methods=["DELETE", "GET"]),
         Route("/c", hello, name="bravo"),
@@ -239,6 +256,7 @@ def test_the_table_is_sorted_by_the_chosen_column_the_same_way_every_time() -> N
         ("DELETE", "/a"),
         ("WS", "/a"),
         ("POST", "/b"),
+        ("PURGE", "/b"),
         ("GET", "/c"),
         ("HEAD", "/c"),
     ]
@@ -249,14 +267,17 @@ def test_the_table_is_sorted_by_the_chosen_column_the_same_way_every_time() -> N
         ("HEAD", "/c"),
         ("POST", "/b"),
         ("DELETE", "/a"),
+        ("PURGE", "/b"),
         ("WS", "/a"),
     ]
-    by_name = ["alpha", "bravo", "bravo", "charlie", "charlie", "charlie", "delta"]
+    by_name = ["alpha", "bravo", "bravo", "charlie", "charlie", "charlie", "delta", "echo"]
     for _ in range(5):
         random.shuffle(routes)
         assert [(r.method, r.path) for r in route_table(routes)] == by_path
         assert [(r.method, r.path) for r in route_table(routes, sort="method")] == by_method
         assert [r.name for r in route_table(routes, sort="name")] == by_name
+    with pytest.raises(ValueError, match="cannot sort routes by 'host'; use one of path"):
+        route_table(routes, sort="host")  # type: ignore[arg-type]
 
 
 def test_importing_mintaka_introspect_imports_neither_fastapi_nor_pydantic() -> None:

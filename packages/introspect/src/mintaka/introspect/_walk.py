@@ -68,7 +68,7 @@ class _Place:
     ) -> RouteInfo:
         return RouteInfo(
             method=method,
-            path=_join(self.prefix, path),
+            path=self.prefix + path,
             host=self.host,
             name=getattr(route, "name", None),
             endpoint=qualified_name(endpoint),
@@ -109,12 +109,6 @@ def qualified_name(obj: object) -> str:
     module = getattr(obj, "__module__", None)
     qualname = str(getattr(obj, "__qualname__", repr(obj)))
     return f"{module}.{qualname}" if module else qualname
-
-
-def _join(prefix: str, path: str) -> str:
-    if prefix.endswith("/") and path.startswith("/"):
-        return prefix + path[1:]
-    return prefix + path
 
 
 def _is_fastapi_route(route: BaseRoute) -> bool:
@@ -176,7 +170,7 @@ def walk_routes(
         elif (inclusion := _lazy_inclusion(route)) is not None:
             inner, prefix, in_schema = inclusion
             inner_place = _Place(
-                prefix=_join(place.prefix, prefix),
+                prefix=place.prefix + prefix,
                 host=place.host,
                 api_schema=place.api_schema and in_schema,
             )
@@ -194,7 +188,8 @@ def walk_routes(
 
 def _walk_branch(route: Mount | Host, place: _Place, *, implicit_head: bool) -> Iterator[RouteInfo]:
     if isinstance(route, Mount):
-        inner_place = _Place(prefix=_join(place.prefix, route.path), host=place.host)
+        # Starlette strips a mount path's trailing slash, so the joint has exactly one.
+        inner_place = _Place(prefix=place.prefix + route.path, host=place.host)
     else:
         inner_place = _Place(prefix=place.prefix, host=route.host)
     app: Any = route.app
