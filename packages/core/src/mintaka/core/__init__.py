@@ -9,7 +9,14 @@ The adapters live in submodules: [`mintaka.core.fastapi`][mintaka.core.fastapi] 
 """
 
 from mintaka.core._errors import ResponseScopeError
-from mintaka.core._scope import SCOPE_KEY, ResponseScope, response_stack
+from mintaka.core._scope import SCOPE_KEY, ResponseScope, call_in_response_scope, response_stack
 from mintaka.core._version import __version__
 
-__all__ = ["SCOPE_KEY", "ResponseScope", "ResponseScopeError", "__version__", "response_stack"]
+__all__ = [
+    "SCOPE_KEY",
+    "ResponseScope",
+    "ResponseScopeError",
+    "__version__",
+    "call_in_response_scope",
+    "response_stack",
+]

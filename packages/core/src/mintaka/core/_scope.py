@@ -9,19 +9,22 @@ code is exited when the block ends, that is before the response is handed to the
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import anyio
 
 from mintaka.core._errors import ResponseScopeError
 
 if TYPE_CHECKING:
-    from collections.abc import MutableMapping
+    from collections.abc import Awaitable, Callable, MutableMapping
     from types import TracebackType
 
     from starlette.requests import HTTPConnection
 
-__all__ = ["SCOPE_KEY", "ResponseScope", "response_stack"]
+__all__ = ["SCOPE_KEY", "ResponseScope", "call_in_response_scope", "response_stack"]
+
+_R = TypeVar("_R", bound="HTTPConnection")
+_T = TypeVar("_T")
 
 SCOPE_KEY: Final = "mintaka.response_scope"
 """The ASGI scope key under which the open [`ResponseScope`][mintaka.core.ResponseScope] is kept."""
@@ -92,10 +95,20 @@ class ResponseScope:
     __slots__ = ("_closed", "_owner", "_scope", "_stack")
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
-        self._scope = scope
+        self._scope: MutableMapping[str, Any] | None = scope
         self._stack: AsyncExitStack | None = None
         self._closed = False
         self._owner = True
+
+    @classmethod
+    def _entered(cls) -> ResponseScope:
+        """A scope for a request whose route opened it: it holds no reference to the request."""
+        response_scope = cls.__new__(cls)
+        response_scope._scope = None
+        response_scope._stack = None
+        response_scope._closed = False
+        response_scope._owner = True
+        return response_scope
 
     @property
     def closed(self) -> bool:
@@ -110,20 +123,23 @@ class ResponseScope:
             ResponseScopeError: The scope has already been exited.
         """
         if self._closed:
-            raise ResponseScopeError(
-                f"The response scope of {_describe(self._scope)} has already closed: its "
-                f"response is being sent or was sent. {_CLOSED_FIX}"
-            )
+            raise ResponseScopeError(f"This response scope has already closed. {_CLOSED_FIX}")
         if self._stack is None:
             self._stack = AsyncExitStack()
         return self._stack
 
     async def __aenter__(self) -> ResponseScope:
-        current = self._scope.get(SCOPE_KEY)
-        if isinstance(current, ResponseScope) and not current.closed:
+        scope = self._scope
+        if scope is None:
+            raise RuntimeError("a ResponseScope can be entered only once")
+        # The ASGI scope will point at this object; holding on to the scope as well would
+        # make a cycle that keeps every request alive until the garbage collector runs.
+        self._scope = None
+        current = _open_scope_in(scope)
+        if current is not None:
             self._owner = False
             return current
-        self._scope[SCOPE_KEY] = self
+        scope[SCOPE_KEY] = self
         return self
 
     async def __aexit__(
@@ -132,14 +148,98 @@ class ResponseScope:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if not self._owner or self._closed:
-            return
+        if self._owner and not self._closed:
+            await self._close(exc)
+
+    async def _close(self, exc: BaseException | None) -> None:
+        """Exit the stack once, shielded from cancellation, throwing ``exc`` into it."""
         self._closed = True
         stack = self._stack
         if stack is None:
             return
         with anyio.CancelScope(shield=True):
-            await stack.__aexit__(exc_type, exc, traceback)
+            if exc is None:
+                await stack.__aexit__(None, None, None)
+            else:
+                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+
+
+class _Marker:
+    """A state of the response scope that needs no object of its own."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: str) -> None:
+        self._state = state
+
+    def __repr__(self) -> str:
+        return f"<response scope {self._state}>"
+
+
+# What the adapters keep under SCOPE_KEY while nobody has asked for the stack, and after
+# the scope closed: a request that never uses the stack allocates nothing.
+_OPEN: Final = _Marker("open, stack not created yet")
+_CLOSED: Final = _Marker("closed")
+
+
+def _open_scope_in(scope: MutableMapping[str, Any]) -> ResponseScope | None:
+    """The response scope open on ``scope``, created from the open marker if need be."""
+    current = scope.get(SCOPE_KEY)
+    if current is _OPEN:
+        current = scope[SCOPE_KEY] = ResponseScope._entered()
+        return current
+    if isinstance(current, ResponseScope) and not current.closed:
+        return current
+    return None
+
+
+async def call_in_response_scope(handler: Callable[[_R], Awaitable[_T]], request: _R) -> _T:
+    """Await ``handler(request)`` inside a response scope: what the adapters call per request.
+
+    The same as `async with ResponseScope(request.scope): return await handler(request)`,
+    made cheap for the common case: until somebody asks for the stack, the scope is a
+    marker in the ASGI scope, so a request that never uses it allocates nothing.
+
+    Example:
+        ```python
+        from mintaka.core import call_in_response_scope
+
+        async def handle(request: Request) -> Response:
+            return await call_in_response_scope(build_response, request)
+        ```
+
+    Args:
+        handler: Turns the request into the response object; it must not send anything.
+        request: The request (any Starlette `HTTPConnection`) being handled.
+
+    Returns:
+        What ``handler`` returned, after every response-scoped context has exited.
+    """
+    scope = request.scope
+    current = scope.get(SCOPE_KEY)
+    if current is not None and (
+        current is _OPEN or (isinstance(current, ResponseScope) and not current.closed)
+    ):
+        return await handler(request)
+    scope[SCOPE_KEY] = _OPEN
+    try:
+        result = await handler(request)
+    except BaseException as exc:
+        await _close(scope, exc)
+        raise
+    if scope[SCOPE_KEY] is _OPEN:
+        scope[SCOPE_KEY] = _CLOSED
+    else:
+        await _close(scope, None)
+    return result
+
+
+async def _close(scope: MutableMapping[str, Any], exc: BaseException | None) -> None:
+    """Close the response scope that ``call_in_response_scope`` opened on ``scope``."""
+    current = scope.get(SCOPE_KEY)
+    scope[SCOPE_KEY] = _CLOSED
+    if isinstance(current, ResponseScope):
+        await current._close(exc)
 
 
 def response_stack(request: HTTPConnection) -> AsyncExitStack:
@@ -168,10 +268,17 @@ def response_stack(request: HTTPConnection) -> AsyncExitStack:
         ResponseScopeError: The request is not handled by a response-scoped route, or its
             response scope has already closed (for example inside a background task).
     """
-    response_scope = request.scope.get(SCOPE_KEY)
-    if not isinstance(response_scope, ResponseScope):
+    scope = request.scope
+    response_scope = _open_scope_in(scope)
+    if response_scope is not None:
+        return response_scope.stack
+    current = scope.get(SCOPE_KEY)
+    if current is _CLOSED or isinstance(current, ResponseScope):
         raise ResponseScopeError(
-            f"response_stack() needs a response scope, but the route of "
-            f"{_describe(request.scope)} does not open one. {_NO_SCOPE_FIX}"
+            f"The response scope of {_describe(scope)} has already closed: its "
+            f"response is being sent or was sent. {_CLOSED_FIX}"
         )
-    return response_scope.stack
+    raise ResponseScopeError(
+        f"response_stack() needs a response scope, but the route of "
+        f"{_describe(scope)} does not open one. {_NO_SCOPE_FIX}"
+    )

@@ -5,6 +5,7 @@ Needs the `[fastapi]` extra: `pip install 'mintaka-core[fastapi]'`.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 try:
@@ -15,7 +16,7 @@ except ImportError as error:  # pragma: no cover - exercised by the packaging te
         "Install it with: pip install 'mintaka-core[fastapi]'"
     ) from error
 
-from mintaka.core._scope import ResponseScope
+from mintaka.core._scope import call_in_response_scope
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
@@ -64,10 +65,5 @@ class ResponseScopedRoute(APIRoute):
         0.137 itself once per request. Every handler it returns is wrapped, so every path
         the route is reachable under has a response scope.
         """
-        handler = super().get_route_handler()
-
-        async def handle_in_response_scope(request: Request) -> Response:
-            async with ResponseScope(request.scope):
-                return await handler(request)
-
-        return handle_in_response_scope
+        # A partial, not a closure: one coroutine frame fewer on every request.
+        return functools.partial(call_in_response_scope, super().get_route_handler())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Route
 
-from mintaka.core._scope import ResponseScope
+from mintaka.core._scope import call_in_response_scope
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -62,8 +62,7 @@ def response_scoped(
 
     @functools.wraps(endpoint)
     async def endpoint_in_response_scope(request: Request) -> Response:
-        async with ResponseScope(request.scope):
-            return await endpoint(request)
+        return await call_in_response_scope(endpoint, request)
 
     return endpoint_in_response_scope
 
