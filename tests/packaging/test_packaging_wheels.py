@@ -297,9 +297,11 @@ def test_wheel_metadata_names_requirements_python_and_typing(
     assert str(metadata.get_payload()).startswith(f"# {name}")
 
 
-def test_sdists_carry_sources_tests_readme_and_license(
+def test_sdists_carry_sources_readme_and_license_but_not_the_monorepo_tests(
     built: dict[str, BuiltDistribution],
 ) -> None:
+    # The package tests share the monorepo's harness (packages/core/tests), so they would
+    # not run from an unpacked sdist; they stay in the repository.
     for dist in built.values():
         with tarfile.open(dist.sdist) as archive:
             names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
@@ -307,6 +309,7 @@ def test_sdists_carry_sources_tests_readme_and_license(
         assert {"README.md", "LICENSE", "PKG-INFO", "pyproject.toml"} <= names, dist.name
         assert f"src/mintaka/{package}/__init__.py" in names, dist.name
         assert "src/mintaka/__init__.py" not in names, dist.name
+        assert not any(name.startswith("tests/") for name in names), dist.name
 
 
 def test_long_descriptions_render_on_the_package_index(
