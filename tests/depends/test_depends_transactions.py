@@ -10,7 +10,7 @@ from typing import Annotated
 
 import anyio
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, HTTPException
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -101,6 +101,20 @@ def build_app(
         session.add(Note(key))
         await session.flush()
         await session.rollback()
+        return {"key": key}
+
+    @router.post("/late/{key}", status_code=202)
+    async def write_later(key: str, session: Session, tasks: BackgroundTasks) -> dict[str, str]:
+        async def late_write() -> None:
+            try:
+                session.add(Note(key))
+                await session.flush()
+            except Exception as error:  # noqa: BLE001 - the test records what was refused
+                events.append(f"late write refused: {type(error).__name__}")
+            else:
+                events.append("late write accepted")
+
+        tasks.add_task(late_write)
         return {"key": key}
 
     @router.post("/hangs/{key}")
@@ -243,6 +257,20 @@ async def test_an_explicit_rollback_then_a_returned_response_commits_nothing(
     assert observed.status == 200
     assert observed.keys_at_start == []
     assert observed.events == ["session close", START]
+
+
+async def test_a_background_task_cannot_write_silently_through_the_closed_session(
+    database: Database, app_engine: AsyncEngine
+) -> None:
+    observed = await post(database, app_engine, "/late/a")
+
+    assert observed.status == 202
+    assert observed.events == [
+        "session close",
+        START,
+        "late write refused: InvalidRequestError",
+    ]
+    assert await database.keys() == []
 
 
 async def test_a_cancelled_request_rolls_back_and_closes_the_session_once(

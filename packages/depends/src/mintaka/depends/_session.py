@@ -42,6 +42,12 @@ def transactional_session(sessionmaker: async_sessionmaker[_S]) -> SessionDepend
     `HTTPException` included), the transaction rolls back instead. The session is closed
     exactly once either way.
 
+    The session does not begin a new transaction by itself: once this one has ended (the
+    response is being sent, or the endpoint called `commit()` or `rollback()` itself),
+    using the session raises `sqlalchemy.exc.InvalidRequestError` instead of starting a
+    transaction that nobody would commit. A background task or a streamed body therefore
+    cannot lose a write silently through it; give them a session of their own.
+
     Create the dependency once (at module level) and reuse it: FastAPI's per-request
     cache then hands every dependency of a request the same session.
 
@@ -91,8 +97,10 @@ def transactional_session(sessionmaker: async_sessionmaker[_S]) -> SessionDepend
     async def transactional_session_dependency() -> AsyncIterator[_S]:
         """Provide a session in a transaction that commits before the response is sent."""
         # Two blocks, not sessionmaker.begin(): the session must close even when the
-        # commit itself fails.
-        async with sessionmaker() as session, session.begin():
+        # commit itself fails. Without autobegin, the session refuses work once this
+        # transaction has ended, instead of starting one that nobody commits (a write
+        # from a background task would otherwise be lost without a word).
+        async with sessionmaker(autobegin=False) as session, session.begin():
             yield session
 
     return response_scoped_dependency(transactional_session_dependency)
