@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.requests import Request
 
-import mintaka.core
-from mintaka.core import SCOPE_KEY, ResponseScope, ResponseScopeError, response_stack
+from mintaka.core import ResponseScope, ResponseScopeError, response_stack, response_status
 from packages.core.tests._harness import http_scope, recorded
 
 pytestmark = pytest.mark.anyio
@@ -104,19 +104,105 @@ def test_without_a_scope_the_error_is_a_runtime_error_naming_the_request() -> No
     )
 
 
-def test_scope_key_is_where_the_open_scope_lives() -> None:
+async def test_the_lifecycle_is_open_then_exiting_then_closed() -> None:
     scope = http_scope("/notes")
-    response_scope = ResponseScope(scope)
-    scope[SCOPE_KEY] = response_scope
+    states: list[str] = []
 
-    assert response_stack(Request(scope)) is response_scope.stack
+    @asynccontextmanager
+    async def watch(response_scope: ResponseScope) -> AsyncIterator[None]:
+        yield
+        states.append(response_scope.state)
+
+    async with ResponseScope(scope) as response_scope:
+        states.append(response_scope.state)
+        await response_stack(scope).enter_async_context(watch(response_scope))
+        response_scope.respond(201)
+
+    states.append(response_scope.state)
+    assert states == ["open", "exiting", "closed"]
+    assert response_scope.closed
 
 
-def test_every_public_name_is_documented_and_in_the_reference() -> None:
-    for name in mintaka.core.__all__:
-        value = getattr(mintaka.core, name)
-        if callable(value):
-            assert value.__doc__, f"mintaka.core.{name} has no docstring"
-    reference = REFERENCE.read_text(encoding="utf-8")
-    for module in ("mintaka.core", "mintaka.core.fastapi", "mintaka.core.starlette"):
-        assert f"::: {module}\n" in reference
+@pytest.mark.parametrize("status", [200, 303, 409, 503])
+async def test_exiting_contexts_read_the_status_of_the_response(status: int) -> None:
+    scope = http_scope("/notes", method="POST")
+    request = Request(scope)
+    seen: list[int | None] = []
+
+    @asynccontextmanager
+    async def reads_status() -> AsyncIterator[None]:
+        seen.append(response_status(request))
+        yield
+        seen.append(response_status(request))
+
+    async with ResponseScope(scope) as response_scope:
+        await response_stack(request).enter_async_context(reads_status())
+        response_scope.respond(status)
+
+    assert seen == [None, status]
+    assert response_status(request) == status
+
+
+async def test_the_status_is_none_when_the_scope_exits_on_an_exception() -> None:
+    scope = http_scope("/notes", method="POST")
+    seen: list[int | None] = []
+
+    @asynccontextmanager
+    async def reads_status() -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            seen.append(response_status(scope))
+
+    async def handle() -> None:
+        async with ResponseScope(scope) as response_scope:
+            await response_stack(scope).enter_async_context(reads_status())
+            response_scope.respond(200)
+            raise LookupError("serialization failed after the status was known")
+
+    with pytest.raises(LookupError):
+        await handle()
+
+    assert seen == [None]
+
+
+async def test_an_early_exit_exits_once_and_the_block_end_does_nothing() -> None:
+    events: list[str] = []
+    scope = http_scope("/notes")
+
+    async with ResponseScope(scope) as response_scope:
+        await response_stack(scope).enter_async_context(recorded(events, "db"))
+        response_scope.respond(200)
+        await response_scope.exit()
+        assert events == ["db enter", "db exit"]
+        await response_scope.exit(ValueError("too late"))
+
+    assert events == ["db enter", "db exit"]
+    assert response_status(scope) == 200
+
+
+class FrameworkRequest:
+    """A request of a framework that is not built on Starlette: it only has `.scope`."""
+
+    def __init__(self, scope: MutableMapping[str, Any]) -> None:
+        self.scope = scope
+
+
+async def test_any_request_with_an_asgi_scope_or_the_scope_itself_is_accepted() -> None:
+    scope = http_scope("/notes")
+    async with ResponseScope(scope):
+        stack = response_stack(Request(scope))
+        assert response_stack(FrameworkRequest(scope)) is stack
+        assert response_stack(scope) is stack
+
+
+@pytest.mark.parametrize("function", [response_stack, response_status])
+def test_something_that_is_not_a_request_is_a_type_error(function: object) -> None:
+    assert callable(function)
+    with pytest.raises(TypeError, match=r"Expected a request: .*got 42 \(int\)"):
+        function(42)
+
+
+def test_without_a_scope_the_status_error_names_the_fix() -> None:
+    with pytest.raises(ResponseScopeError, match=r"^response_status\(\) needs a response scope"):
+        response_status(http_scope("/notes"))

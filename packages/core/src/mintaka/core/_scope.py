@@ -1,15 +1,24 @@
 """The response scope: an async exit stack that closes before the response is sent.
 
-This module is the framework-neutral primitive. An adapter (the FastAPI route class, the
-Starlette route) wraps the code that turns a request into a response object in
-[`ResponseScope`][mintaka.core.ResponseScope]; everything entered on the stack during that
-code is exited when the block ends, that is before the response is handed to the server.
+One [`ResponseScope`][mintaka.core.ResponseScope] per request, with one lifecycle:
+
+1. **open** — an adapter enters it around the code that turns the request into a response;
+   while it is open, [`response_stack`][mintaka.core.response_stack] hands out its stack;
+2. **exiting** — once the response is ready (or the code raised), the stack is exited
+   once, shielded from cancellation; contexts read the response's status with
+   [`response_status`][mintaka.core.response_status];
+3. **closed** — nothing can be entered any more; the response may now be sent.
+
+The route adapters (`mintaka.core.fastapi`, `mintaka.core.starlette`) exit the scope when
+the block around their handler ends; the ASGI middleware (`mintaka.core.asgi`) exits it
+when the app starts its response. Both drive the same object.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
 import anyio
 
@@ -21,13 +30,20 @@ if TYPE_CHECKING:
 
     from starlette.requests import HTTPConnection
 
-__all__ = ["SCOPE_KEY", "ResponseScope", "call_in_response_scope", "response_stack"]
+__all__ = [
+    "RequestLike",
+    "ResponseScope",
+    "ScopeState",
+    "call_in_response_scope",
+    "response_stack",
+    "response_status",
+]
 
-_R = TypeVar("_R", bound="HTTPConnection")
-_T = TypeVar("_T")
+_SCOPE_KEY: Final = "mintaka.response_scope"
+"""Where the open response scope lives in the ASGI scope; reach it through the functions."""
 
-SCOPE_KEY: Final = "mintaka.response_scope"
-"""The ASGI scope key under which the open [`ResponseScope`][mintaka.core.ResponseScope] is kept."""
+ScopeState: TypeAlias = Literal["open", "exiting", "closed"]
+"""Where a [`ResponseScope`][mintaka.core.ResponseScope] is in its lifecycle."""
 
 _NO_SCOPE_FIX: Final = (
     "To fix it, make the route a mintaka.core.fastapi.ResponseScopedRoute "
@@ -43,38 +59,46 @@ _CLOSED_FIX: Final = (
 )
 
 
-def _describe(scope: MutableMapping[str, Any]) -> str:
-    """Name the request for an error message: method, path and endpoint when known."""
-    method = scope.get("method", scope.get("type", "?"))
-    description = f"{method} {scope.get('path', '?')}"
-    endpoint = scope.get("endpoint")
-    name = getattr(endpoint, "__qualname__", None)
-    if name is not None:
-        description += f" (endpoint {name})"
-    return description
+class _HasScope(Protocol):
+    @property
+    def scope(self) -> Mapping[str, Any]: ...
+
+
+RequestLike: TypeAlias = "HTTPConnection | _HasScope | Mapping[str, Any]"
+"""What the functions of `mintaka.core` accept as "the request".
+
+A Starlette `Request` or `WebSocket` (so FastAPI's too), any request object with an ASGI
+`scope` mapping (Litestar's `Request`, Django's `ASGIRequest`, Quart's `request`), or the
+ASGI scope mapping itself.
+"""
 
 
 class ResponseScope:
-    """Open the response-scoped exit stack for one request.
+    """The response scope of one request: its exit stack and where it is in its lifecycle.
 
-    Use it as an async context manager around the code that produces the response
-    object. The stack itself is created only when somebody asks for it through
-    [`response_stack`][mintaka.core.response_stack], so a request that never uses it
-    costs one small object.
+    Enter it (`async with`) around the code that produces the response; call
+    [`respond`][mintaka.core.ResponseScope.respond] with the status once the response is
+    ready. When the block ends, the stack is exited exactly once, shielded from
+    cancellation:
 
-    When the block ends the stack is exited exactly once, shielded from cancellation:
-
-    * normally: every context exits in LIFO order;
+    * normally: every context exits in LIFO order, and reads the status through
+      [`response_status`][mintaka.core.response_status];
     * with an exception: the exception is thrown into the contexts (a generator sees it at
       its `yield`) and then propagates unchanged, even if a context swallowed it, because
       there would be no response to send. As with any `AsyncExitStack`, a context that
       swallows it hides it from the contexts entered before it, so contexts should not.
 
     An exception raised while exiting propagates from the block, so the adapter's normal
-    error handling turns it into the response instead of the original one.
+    error handling turns it into the response instead of the original one. An adapter
+    that must exit before the block ends (the ASGI middleware exits when the app starts
+    its response) calls [`exit`][mintaka.core.ResponseScope.exit] itself; the block's end
+    then does nothing.
 
-    If a response scope is already open on the same ASGI scope, the inner block does
-    nothing and the outer one owns the stack.
+    If a response scope is already open on the same ASGI scope, entering returns that
+    one: the inner block does nothing and the outer one owns the stack.
+
+    The stack itself is created only when somebody asks for it, so a request that never
+    uses it costs one small object.
 
     Example:
         An adapter for a framework whose handlers map a request to a response:
@@ -83,8 +107,9 @@ class ResponseScope:
         from mintaka.core import ResponseScope
 
         async def handle(request):
-            async with ResponseScope(request.scope):
+            async with ResponseScope(request.scope) as response_scope:
                 response = await endpoint(request)
+                response_scope.respond(response.status_code)
             return response  # every response-scoped context has exited here
         ```
 
@@ -92,54 +117,63 @@ class ResponseScope:
         scope: The ASGI connection scope of the request.
     """
 
-    __slots__ = ("_closed", "_owner", "_scope", "_stack")
+    __slots__ = ("_owner", "_scope", "_stack", "_state", "_status")
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
         self._scope: MutableMapping[str, Any] | None = scope
-        self._stack: AsyncExitStack | None = None
-        self._closed = False
         self._owner = True
+        self._stack: AsyncExitStack | None = None
+        self._state: ScopeState = "open"
+        self._status: int | None = None
 
-    @classmethod
-    def _entered(cls) -> ResponseScope:
-        """A scope for a request whose route opened it: it holds no reference to the request."""
-        response_scope = cls.__new__(cls)
-        response_scope._scope = None
-        response_scope._stack = None
-        response_scope._closed = False
-        response_scope._owner = True
-        return response_scope
+    @property
+    def state(self) -> ScopeState:
+        """`"open"`, then `"exiting"` while the stack exits, then `"closed"`."""
+        return self._state
 
     @property
     def closed(self) -> bool:
-        """Whether the scope has been exited; no context can be entered on it any more."""
-        return self._closed
+        """Whether the stack has started exiting; nothing can be entered on it any more."""
+        return self._state != "open"
+
+    @property
+    def status(self) -> int | None:
+        """The status of the response this scope exits for; `None` on an exception."""
+        return self._status
 
     @property
     def stack(self) -> AsyncExitStack:
         """The exit stack of this response scope, created on first use.
 
         Raises:
-            ResponseScopeError: The scope has already been exited.
+            ResponseScopeError: The scope is exiting or has closed.
         """
-        if self._closed:
+        if self._state != "open":
             raise ResponseScopeError(f"This response scope has already closed. {_CLOSED_FIX}")
         if self._stack is None:
             self._stack = AsyncExitStack()
         return self._stack
 
+    def respond(self, status: int) -> None:
+        """Record the status of the response that is ready, for the contexts that exit.
+
+        Args:
+            status: The HTTP status code the client is about to receive.
+        """
+        self._status = status
+
     async def __aenter__(self) -> ResponseScope:
         scope = self._scope
         if scope is None:
             raise RuntimeError("a ResponseScope can be entered only once")
-        # The ASGI scope will point at this object; holding on to the scope as well would
-        # make a cycle that keeps every request alive until the garbage collector runs.
+        # The ASGI scope points at this object; pointing back at the scope would make a
+        # cycle that keeps every request alive until the garbage collector runs.
         self._scope = None
-        current = _open_scope_in(scope)
-        if current is not None:
+        current = scope.get(_SCOPE_KEY)
+        if isinstance(current, ResponseScope) and current._state == "open":
             self._owner = False
             return current
-        scope[SCOPE_KEY] = self
+        scope[_SCOPE_KEY] = self
         return self
 
     async def __aexit__(
@@ -148,57 +182,50 @@ class ResponseScope:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._owner and not self._closed:
-            await self._close(exc)
+        if self._owner:
+            await self.exit(exc)
 
-    async def _close(self, exc: BaseException | None) -> None:
-        """Exit the stack once, shielded from cancellation, throwing ``exc`` into it."""
-        self._closed = True
+    async def exit(self, error: BaseException | None = None) -> None:
+        """Exit the stack once, shielded from cancellation; later calls do nothing.
+
+        Args:
+            error: The exception that ends the request, thrown into every context; `None`
+                when a response was produced (its status is what `respond` recorded).
+        """
+        if self._state != "open":
+            return
+        if error is not None:
+            self._status = None
         stack = self._stack
         if stack is None:
+            self._state = "closed"
             return
-        with anyio.CancelScope(shield=True):
-            if exc is None:
-                await stack.__aexit__(None, None, None)
-            else:
-                await stack.__aexit__(type(exc), exc, exc.__traceback__)
+        self._state = "exiting"
+        try:
+            with anyio.CancelScope(shield=True):
+                if error is None:
+                    await stack.__aexit__(None, None, None)
+                else:
+                    await stack.__aexit__(type(error), error, error.__traceback__)
+        finally:
+            self._state = "closed"
 
 
-class _Marker:
-    """A state of the response scope that needs no object of its own."""
-
-    __slots__ = ("_state",)
-
-    def __init__(self, state: str) -> None:
-        self._state = state
-
-    def __repr__(self) -> str:
-        return f"<response scope {self._state}>"
+_Request = TypeVar("_Request", bound="HTTPConnection")
 
 
-# What the adapters keep under SCOPE_KEY while nobody has asked for the stack, and after
-# the scope closed: a request that never uses the stack allocates nothing.
-_OPEN: Final = _Marker("open, stack not created yet")
-_CLOSED: Final = _Marker("closed")
+class _HasStatus(Protocol):
+    @property
+    def status_code(self) -> int: ...
 
 
-def _open_scope_in(scope: MutableMapping[str, Any]) -> ResponseScope | None:
-    """The response scope open on ``scope``, created from the open marker if need be."""
-    current = scope.get(SCOPE_KEY)
-    if current is _OPEN:
-        current = scope[SCOPE_KEY] = ResponseScope._entered()
-        return current
-    if isinstance(current, ResponseScope) and not current.closed:
-        return current
-    return None
+_Response = TypeVar("_Response", bound=_HasStatus)
 
 
-async def call_in_response_scope(handler: Callable[[_R], Awaitable[_T]], request: _R) -> _T:
-    """Await ``handler(request)`` inside a response scope: what the adapters call per request.
-
-    The same as `async with ResponseScope(request.scope): return await handler(request)`,
-    made cheap for the common case: until somebody asks for the stack, the scope is a
-    marker in the ASGI scope, so a request that never uses it allocates nothing.
+async def call_in_response_scope(
+    handler: Callable[[_Request], Awaitable[_Response]], request: _Request
+) -> _Response:
+    """Await `handler(request)` inside a response scope: what the route adapters do.
 
     Example:
         ```python
@@ -213,36 +240,52 @@ async def call_in_response_scope(handler: Callable[[_R], Awaitable[_T]], request
         request: The request (any Starlette `HTTPConnection`) being handled.
 
     Returns:
-        What ``handler`` returned, after every response-scoped context has exited.
+        What `handler` returned, after every response-scoped context has exited.
     """
-    scope = request.scope
-    current = scope.get(SCOPE_KEY)
-    if current is not None and (
-        current is _OPEN or (isinstance(current, ResponseScope) and not current.closed)
-    ):
-        return await handler(request)
-    scope[SCOPE_KEY] = _OPEN
-    try:
-        result = await handler(request)
-    except BaseException as exc:
-        await _close(scope, exc)
-        raise
-    if scope[SCOPE_KEY] is _OPEN:
-        scope[SCOPE_KEY] = _CLOSED
-    else:
-        await _close(scope, None)
-    return result
+    async with ResponseScope(request.scope) as response_scope:
+        response = await handler(request)
+        response_scope.respond(response.status_code)
+    return response
 
 
-async def _close(scope: MutableMapping[str, Any], exc: BaseException | None) -> None:
-    """Close the response scope that ``call_in_response_scope`` opened on ``scope``."""
-    current = scope.get(SCOPE_KEY)
-    scope[SCOPE_KEY] = _CLOSED
-    if isinstance(current, ResponseScope):
-        await current._close(exc)
+def _asgi_scope(request: RequestLike) -> Mapping[str, Any]:
+    """The ASGI scope of `request`, whatever kind of request object it is."""
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, Mapping):
+        return scope
+    if isinstance(request, Mapping):
+        return request
+    raise TypeError(
+        "Expected a request: a Starlette or FastAPI Request, any request object with an "
+        f"ASGI `scope` mapping, or the ASGI scope itself; got {request!r} "
+        f"({type(request).__qualname__})."
+    )
 
 
-def response_stack(request: HTTPConnection) -> AsyncExitStack:
+def _describe(scope: Mapping[str, Any]) -> str:
+    """Name the request for an error message: method, path and endpoint when known."""
+    method = scope.get("method", scope.get("type", "?"))
+    description = f"{method} {scope.get('path', '?')}"
+    endpoint = scope.get("endpoint")
+    name = getattr(endpoint, "__qualname__", None)
+    if name is not None:
+        description += f" (endpoint {name})"
+    return description
+
+
+def _response_scope(request: RequestLike, caller: str) -> tuple[ResponseScope, Mapping[str, Any]]:
+    """The response scope of `request` and its ASGI scope, or the error that names the fix."""
+    scope = _asgi_scope(request)
+    response_scope = scope.get(_SCOPE_KEY)
+    if not isinstance(response_scope, ResponseScope):
+        raise ResponseScopeError(
+            f"{caller}() needs a response scope, but the route of {_describe(scope)} does "
+            f"not open one. {_NO_SCOPE_FIX}"
+        )
+    return response_scope, scope
+
+
+def response_stack(request: RequestLike) -> AsyncExitStack:
     """Return the response-scoped exit stack of the current request.
 
     Contexts entered on it exit after the endpoint returned and the response was
@@ -259,7 +302,8 @@ def response_stack(request: HTTPConnection) -> AsyncExitStack:
         ```
 
     Args:
-        request: The request (any Starlette `HTTPConnection`) being handled.
+        request: The request: a Starlette or FastAPI `Request`, any request object with
+            an ASGI `scope` mapping, or the ASGI scope itself.
 
     Returns:
         The stack; it is created on first use and is the same object for the whole request.
@@ -267,18 +311,47 @@ def response_stack(request: HTTPConnection) -> AsyncExitStack:
     Raises:
         ResponseScopeError: The request is not handled by a response-scoped route, or its
             response scope has already closed (for example inside a background task).
+        TypeError: `request` is none of the accepted kinds.
     """
-    scope = request.scope
-    response_scope = _open_scope_in(scope)
-    if response_scope is not None:
-        return response_scope.stack
-    current = scope.get(SCOPE_KEY)
-    if current is _CLOSED or isinstance(current, ResponseScope):
+    response_scope, scope = _response_scope(request, "response_stack")
+    if response_scope.closed:
         raise ResponseScopeError(
             f"The response scope of {_describe(scope)} has already closed: its "
             f"response is being sent or was sent. {_CLOSED_FIX}"
         )
-    raise ResponseScopeError(
-        f"response_stack() needs a response scope, but the route of "
-        f"{_describe(scope)} does not open one. {_NO_SCOPE_FIX}"
-    )
+    return response_scope.stack
+
+
+def response_status(request: RequestLike) -> int | None:
+    """Return the status of the response the request's response scope exits for.
+
+    Read it in a context that is exiting from the response stack: it is the status code
+    that the client is about to receive. It is `None` when the scope exits because of an
+    exception, and before the response is ready.
+
+    Example:
+        ```python
+        from mintaka.core import response_stack, response_status
+
+        @asynccontextmanager
+        async def audited(request):
+            yield
+            if (response_status(request) or 500) < 400:
+                await audit_log.write("success")
+
+        await response_stack(request).enter_async_context(audited(request))
+        ```
+
+    Args:
+        request: The request: a Starlette or FastAPI `Request`, any request object with
+            an ASGI `scope` mapping, or the ASGI scope itself.
+
+    Returns:
+        The response status code, or `None`.
+
+    Raises:
+        ResponseScopeError: The request is not handled by a response-scoped route.
+        TypeError: `request` is none of the accepted kinds.
+    """
+    response_scope, _ = _response_scope(request, "response_status")
+    return response_scope.status if response_scope.closed else None
