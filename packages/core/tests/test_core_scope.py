@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 import mintaka.core
 from mintaka.core import SCOPE_KEY, ResponseScope, ResponseScopeError, response_stack
-from packages.core.tests._harness import http_scope, recorded
+from testing.asgi import http_scope, recorded
 
 pytestmark = pytest.mark.anyio
 
