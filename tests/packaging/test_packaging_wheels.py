@@ -300,8 +300,8 @@ def test_wheel_metadata_names_requirements_python_and_typing(
 def test_sdists_carry_sources_readme_and_license_but_not_the_monorepo_tests(
     built: dict[str, BuiltDistribution],
 ) -> None:
-    # The package tests share the monorepo's harness (packages/core/tests), so they would
-    # not run from an unpacked sdist; they stay in the repository.
+    # The package tests share the monorepo's harness (testing/asgi.py at the root), so
+    # they would not run from an unpacked sdist; they stay in the repository.
     for dist in built.values():
         with tarfile.open(dist.sdist) as archive:
             names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}

@@ -7,7 +7,7 @@ pytest.importorskip("fastapi", reason="the FastAPI adapter needs FastAPI")
 from fastapi import Depends, FastAPI, Request
 
 from mintaka.core import ResponseScopeError, response_stack
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ import anyio
 import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 
-from mintaka.depends._signature import describe
+from mintaka.core._callables import callable_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -78,7 +78,7 @@ class _Checked:
         if inspect.iscoroutine(context):
             context.close()  # never awaited on purpose; do not warn about it
         raise TypeError(
-            f"The response-scoped dependency {describe(self._dependency)} returned "
+            f"The response-scoped dependency {callable_name(self._dependency)} returned "
             f"{context!r} ({type(context).__qualname__}), which is not a context manager. "
             "It must return an async context manager (__aenter__/__aexit__) or a context "
             "manager (__enter__/__exit__); or make it an async generator function that "
@@ -124,7 +124,7 @@ def context_factory(dependency: Any) -> tuple[ContextFactory, bool]:
             sync_class = cast("Callable[..., AbstractContextManager[Any]]", dependency)
             return lambda **kwargs: ContextInThreadpool(sync_class(**kwargs)), False
         raise TypeError(
-            f"{_EXPECTED}; got the class {describe(dependency)}, which is not a context "
+            f"{_EXPECTED}; got the class {callable_name(dependency)}, which is not a context "
             "manager: it has neither __aenter__/__aexit__ nor __enter__/__exit__."
         )
     if _declares(dependency, inspect.isasyncgenfunction):
@@ -134,7 +134,7 @@ def context_factory(dependency: Any) -> tuple[ContextFactory, bool]:
         return lambda **kwargs: ContextInThreadpool(sync_factory(**kwargs)), True
     if _declares(dependency, inspect.iscoroutinefunction):
         raise TypeError(
-            f"{_EXPECTED}; got the coroutine function {describe(dependency)} (an async def "
+            f"{_EXPECTED}; got the coroutine function {callable_name(dependency)} (an async def "
             "without yield), which has nothing to tear down. Put a `yield` where the value "
             "is handed out and the teardown after it, or use it as a plain dependency "
             "with Depends()."

@@ -7,8 +7,9 @@ import inspect
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from mintaka.core import ResponseScopeError, response_stack
+from mintaka.core._callables import callable_name
 from mintaka.depends._contexts import context_factory
-from mintaka.depends._signature import describe, wrapper_signature
+from mintaka.depends._signature import wrapper_signature
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -111,7 +112,7 @@ def response_scoped_dependency(dependency: Callable[..., Any]) -> Callable[..., 
     shape = wrapper_signature(dependency, yields_value=yields_value)
     request_parameter = shape.request_parameter
     pass_request = shape.request_is_declared
-    name = describe(dependency)
+    name = callable_name(dependency)
 
     async def enter_on_response_stack(**kwargs: Any) -> Any:
         request = kwargs[request_parameter] if pass_request else kwargs.pop(request_parameter)
