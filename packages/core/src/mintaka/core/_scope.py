@@ -16,12 +16,14 @@ when the app starts its response. Both drive the same object.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
 import anyio
 
+from mintaka.core import _tracing
 from mintaka.core._errors import ResponseScopeError
 
 if TYPE_CHECKING:
@@ -50,7 +52,8 @@ _NO_SCOPE_FIX: Final = (
     "(APIRouter(route_class=ResponseScopedRoute), or app.router.route_class = "
     "ResponseScopedRoute before the routes are added) or use a mintaka.router.Router; "
     "with plain Starlette, use mintaka.core.starlette.ResponseScopedRoute or wrap the "
-    "endpoint in @response_scoped."
+    "endpoint in @response_scoped; with any other ASGI framework, wrap the app in "
+    "mintaka.core.asgi.ResponseScopeMiddleware."
 )
 
 _CLOSED_FIX: Final = (
@@ -203,12 +206,37 @@ class ResponseScope:
         self._state = "exiting"
         try:
             with anyio.CancelScope(shield=True):
-                if error is None:
-                    await stack.__aexit__(None, None, None)
+                # Tracing costs this one check when opentelemetry-api is not installed.
+                if _tracing.AVAILABLE:
+                    await self._exit_traced(stack, error)
                 else:
-                    await stack.__aexit__(type(error), error, error.__traceback__)
+                    await _unwind(stack, error)
         finally:
             self._state = "closed"
+
+    async def _exit_traced(self, stack: AsyncExitStack, error: BaseException | None) -> None:
+        tracer = _tracing.tracer()
+        # CPython's AsyncExitStack keeps its contexts in `_exit_callbacks`; count them
+        # before they are popped, for the span.
+        contexts = len(getattr(stack, "_exit_callbacks", ()))
+        if tracer is None or contexts == 0:
+            await _unwind(stack, error)
+            return
+        await _tracing.traced_exit(
+            tracer,
+            functools.partial(_unwind, stack, error),
+            contexts=contexts,
+            status=self._status,
+            error=error,
+        )
+
+
+async def _unwind(stack: AsyncExitStack, error: BaseException | None) -> None:
+    """Exit `stack`, throwing `error` into its contexts when there is one."""
+    if error is None:
+        await stack.__aexit__(None, None, None)
+    else:
+        await stack.__aexit__(type(error), error, error.__traceback__)
 
 
 _Request = TypeVar("_Request", bound="HTTPConnection")
