@@ -6,6 +6,7 @@ middleware alone. Runs in the FastAPI-free environment too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -294,6 +295,49 @@ async def test_cancelling_the_request_exits_once_shielded() -> None:
         tasks.cancel_scope.cancel()
 
     assert events == ["rolled back CancelledError"]
+
+
+async def test_a_disconnect_during_the_exit_reaches_the_app_after_it() -> None:
+    """Django and Quart cancel the request task natively when the client disconnects."""
+    events: list[str] = []
+    committing = anyio.Event()
+
+    @asynccontextmanager
+    async def slow_commit() -> AsyncIterator[None]:
+        yield
+        committing.set()
+        await anyio.sleep(0.05)
+        events.append("committed")
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        async def handle() -> None:
+            await response_stack(scope).enter_async_context(slow_commit())
+            await send({"type": "http.response.start", "status": 201, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        handler = asyncio.ensure_future(handle())
+
+        async def listen() -> None:
+            if (await receive())["type"] == "http.disconnect":
+                events.append("app hears the disconnect")
+                handler.cancel()
+
+        listener = asyncio.ensure_future(listen())
+        await asyncio.wait([handler, listener], return_when=asyncio.FIRST_COMPLETED)
+        for task in (handler, listener):
+            task.cancel()
+        await asyncio.gather(handler, listener, return_exceptions=True)
+
+    async def disconnect_during_the_commit() -> dict[str, Any]:
+        await committing.wait()
+        return {"type": "http.disconnect"}
+
+    exchange = await call(
+        ResponseScopeMiddleware(app), "/notes", receive=disconnect_during_the_commit
+    )
+
+    assert events == ["committed", "app hears the disconnect"]
+    assert exchange.status == 201
 
 
 async def test_contexts_cannot_be_entered_once_the_response_started() -> None:

@@ -15,6 +15,8 @@ import logging
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
+import anyio
+
 from mintaka.core._scope import ResponseScope
 
 if TYPE_CHECKING:
@@ -142,7 +144,10 @@ class ResponseScopeMiddleware:
     * **The app returned without a response**, or the client went away: the stack is
       still exited, once, with `response_status()` returning `None`.
 
-    The exit happens exactly once per request and is shielded from cancellation.
+    The exit happens exactly once per request and is shielded from cancellation: from
+    a cancel scope, and from the native task cancellation with which Django and Quart stop
+    a request whose client disconnected (the app hears of a disconnect that arrives while
+    the scope exits only once the exit is over).
     WebSocket and lifespan connections pass through untouched. Inside a request that
     already has a response scope (a response-scoped FastAPI route behind this middleware,
     or the middleware twice), the outer scope serves both: there is one scope, not two.
@@ -190,6 +195,19 @@ class ResponseScopeMiddleware:
                 await self.app(scope, receive, send)
                 return
             replaced = False
+            exited: anyio.Event | None = None
+
+            async def receive_after_exit() -> Message:
+                # Django and Quart cancel the request's task natively (`task.cancel()`)
+                # when the client disconnects; a cancel scope cannot shield an exit from
+                # that, so the news of a disconnect waits until the exit is over.
+                nonlocal exited
+                message = await receive()
+                if message["type"] == "http.disconnect" and response_scope.state == "exiting":
+                    if exited is None:
+                        exited = anyio.Event()
+                    await exited.wait()
+                return message
 
             async def send_after_exit(message: Message) -> None:
                 nonlocal replaced
@@ -203,9 +221,12 @@ class ResponseScopeMiddleware:
                         replaced = True
                         await self._send_error(scope, receive, send, error, message["status"])
                         return
+                    finally:
+                        if exited is not None:
+                            exited.set()
                 await send(message)
 
-            await self.app(scope, receive, send_after_exit)
+            await self.app(scope, receive_after_exit, send_after_exit)
 
     async def _send_error(
         self, scope: Scope, receive: Receive, send: Send, error: Exception, original: int
