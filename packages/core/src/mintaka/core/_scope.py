@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
     from types import TracebackType
 
+    from opentelemetry.trace import Tracer
     from starlette.requests import HTTPConnection
 
 __all__ = [
@@ -206,20 +207,22 @@ class ResponseScope:
         self._state = "exiting"
         try:
             with anyio.CancelScope(shield=True):
-                # Tracing costs this one check when opentelemetry-api is not installed.
-                if _tracing.AVAILABLE:
-                    await self._exit_traced(stack, error)
+                # Without opentelemetry-api, tracing costs this one check; with it and
+                # no tracer provider configured, one more.
+                if _tracing.AVAILABLE and (tracer := _tracing.tracer()) is not None:
+                    await self._exit_traced(tracer, stack, error)
                 else:
                     await _unwind(stack, error)
         finally:
             self._state = "closed"
 
-    async def _exit_traced(self, stack: AsyncExitStack, error: BaseException | None) -> None:
-        tracer = _tracing.tracer()
+    async def _exit_traced(
+        self, tracer: Tracer, stack: AsyncExitStack, error: BaseException | None
+    ) -> None:
         # CPython's AsyncExitStack keeps its contexts in `_exit_callbacks`; count them
         # before they are popped, for the span.
         contexts = len(getattr(stack, "_exit_callbacks", ()))
-        if tracer is None or contexts == 0:
+        if contexts == 0:
             await _unwind(stack, error)
             return
         await _tracing.traced_exit(

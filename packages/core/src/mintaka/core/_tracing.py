@@ -11,13 +11,13 @@ current (FastAPI's own request span from 0.165 on, the server span of
 from __future__ import annotations
 
 import importlib.util
+from types import ModuleType
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 from mintaka.core._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
-    from types import ModuleType
 
     from opentelemetry.trace import Tracer, TracerProvider
 
@@ -48,6 +48,7 @@ AVAILABLE: Final = _installed()
 
 _api: ModuleType | None = None
 _cache: tuple[TracerProvider, Tracer] | None = None
+_PROVIDER_GLOBAL: Final = "_TRACER_PROVIDER"
 
 
 def _load_api() -> ModuleType:
@@ -55,6 +56,8 @@ def _load_api() -> ModuleType:
     global _api  # noqa: PLW0603
     import opentelemetry.trace  # noqa: PLC0415 - the extra is optional
 
+    # The public getter loads a provider named by OTEL_PYTHON_TRACER_PROVIDER, if any.
+    opentelemetry.trace.get_tracer_provider()
     _api = opentelemetry.trace
     return _api
 
@@ -62,18 +65,28 @@ def _load_api() -> ModuleType:
 def tracer() -> Tracer | None:
     """The tracer of `mintaka.core` from the global provider; `None` while tracing is off.
 
-    Tracing is off until the application sets a tracer provider: OpenTelemetry's API has
-    no public "is configured" query, so its deferred and no-op providers count as off.
+    Tracing is off until the application sets a tracer provider (an SDK
+    `TracerProvider`, say) or when it set OpenTelemetry's no-op provider. FastAPI 0.165
+    and newer depend on `opentelemetry-api`, so this check runs on most installs: it reads
+    the API's provider global (microseconds cheaper than `get_tracer_provider()`, which
+    consults the environment on every call while no provider is set) and falls back to the
+    public getter if a future API drops that global.
     """
     # One tracer per provider, kept until the application changes the provider.
     global _cache  # noqa: PLW0603
     trace = _api or _load_api()
-    provider = trace.get_tracer_provider()
+    current: TracerProvider | ModuleType | None = getattr(trace, _PROVIDER_GLOBAL, trace)
+    if current is None:
+        return None
+    provider: TracerProvider = (
+        trace.get_tracer_provider() if isinstance(current, ModuleType) else current
+    )
     if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
         return None
-    if _cache is None or _cache[0] is not provider:
-        _cache = (provider, provider.get_tracer("mintaka.core", __version__))
-    return _cache[1]
+    cached = _cache
+    if cached is None or cached[0] is not provider:
+        cached = _cache = (provider, provider.get_tracer("mintaka.core", __version__))
+    return cached[1]
 
 
 async def traced_exit(
