@@ -87,7 +87,7 @@ EXPECTED_RUNTIME_REQUIREMENTS = {
     "mintaka-depends": {"mintaka-core"},
 }
 EXPECTED_EXTRAS = {
-    "mintaka-core": {"fastapi": {"fastapi"}},
+    "mintaka-core": {"fastapi": {"fastapi"}, "opentelemetry": {"opentelemetry-api"}},
     "mintaka-depends": {"sqlalchemy": {"sqlalchemy"}},
     "mintaka-router": {},
     "mintaka-introspect": {},
@@ -95,9 +95,10 @@ EXPECTED_EXTRAS = {
 
 
 IMPORTS_WITHOUT_FASTAPI = {
-    "mintaka-core": "mintaka.core",
+    "mintaka-core": "mintaka.core, mintaka.core.asgi, mintaka.core.starlette",
     "mintaka-introspect": "mintaka.introspect",
 }
+FRAMEWORKS = {"fastapi", "pydantic", "litestar", "django", "quart", "opentelemetry"}
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTS_WITHOUT_FASTAPI))
@@ -117,7 +118,7 @@ def test_starlette_only_distribution_installs_without_fastapi_or_pydantic(
     result = run_python(
         python,
         f"import sys, {module}; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'fastapi', 'pydantic'}))",
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FRAMEWORKS!r}))",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"

@@ -16,18 +16,21 @@ when the app starts its response. Both drive the same object.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar
 
 import anyio
 
+from mintaka.core import _tracing
 from mintaka.core._errors import ResponseScopeError
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
     from types import TracebackType
 
+    from opentelemetry.trace import Tracer
     from starlette.requests import HTTPConnection
 
 __all__ = [
@@ -50,7 +53,8 @@ _NO_SCOPE_FIX: Final = (
     "(APIRouter(route_class=ResponseScopedRoute), or app.router.route_class = "
     "ResponseScopedRoute before the routes are added) or use a mintaka.router.Router; "
     "with plain Starlette, use mintaka.core.starlette.ResponseScopedRoute or wrap the "
-    "endpoint in @response_scoped."
+    "endpoint in @response_scoped; with any other ASGI framework, wrap the app in "
+    "mintaka.core.asgi.ResponseScopeMiddleware."
 )
 
 _CLOSED_FIX: Final = (
@@ -207,12 +211,39 @@ class ResponseScope:
         self._state = "exiting"
         try:
             with anyio.CancelScope(shield=True):
-                if error is None:
-                    await stack.__aexit__(None, None, None)
+                # Without opentelemetry-api, tracing costs this one check; with it and
+                # no tracer provider configured, one more.
+                if _tracing.AVAILABLE and (tracer := _tracing.tracer()) is not None:
+                    await self._exit_traced(tracer, stack, error)
                 else:
-                    await stack.__aexit__(type(error), error, error.__traceback__)
+                    await _unwind(stack, error)
         finally:
             self._state = "closed"
+
+    async def _exit_traced(
+        self, tracer: Tracer, stack: AsyncExitStack, error: BaseException | None
+    ) -> None:
+        # CPython's AsyncExitStack keeps its contexts in `_exit_callbacks`; count them
+        # before they are popped, for the span.
+        contexts = len(getattr(stack, "_exit_callbacks", ()))
+        if contexts == 0:
+            await _unwind(stack, error)
+            return
+        await _tracing.traced_exit(
+            tracer,
+            functools.partial(_unwind, stack, error),
+            contexts=contexts,
+            status=self._status,
+            error=error,
+        )
+
+
+async def _unwind(stack: AsyncExitStack, error: BaseException | None) -> None:
+    """Exit `stack`, throwing `error` into its contexts when there is one."""
+    if error is None:
+        await stack.__aexit__(None, None, None)
+    else:
+        await stack.__aexit__(type(error), error, error.__traceback__)
 
 
 _Request = TypeVar("_Request", bound="HTTPConnection")
