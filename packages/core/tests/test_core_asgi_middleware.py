@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 
 from mintaka.core import ResponseScopeError, response_stack, response_status
 from mintaka.core.asgi import ResponseScopeMiddleware, default_error_response
-from packages.core.tests._harness import BODY, START, call, call_websocket, recorded
+from testing.asgi import BODY, START, call, call_websocket, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from mintaka.core import response_stack, response_status
 from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import BODY, START, call, recorded
+from testing.asgi import BODY, START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from opentelemetry.trace import SpanKind
 from mintaka.core import response_stack
 from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import call, recorded
 from packages.core.tests._spans import exit_spans, exporter
+from testing.asgi import call, recorded
 
 pytestmark = pytest.mark.anyio
 

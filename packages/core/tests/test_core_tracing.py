@@ -19,8 +19,8 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from mintaka.core import ResponseScope, response_stack
 from mintaka.core.asgi import ResponseScopeMiddleware
-from packages.core.tests._harness import BODY, START, call, http_scope, recorded
 from packages.core.tests._spans import exit_spans, exporter
+from testing.asgi import BODY, START, call, http_scope, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ASGIApp", "ErrorHandler", "ResponseScopeMiddleware", "default_error_response"]
 
-Scope: TypeAlias = "MutableMapping[str, Any]"
-Message: TypeAlias = "MutableMapping[str, Any]"
-Receive: TypeAlias = "Callable[[], Awaitable[Message]]"
-Send: TypeAlias = "Callable[[Message], Awaitable[None]]"
+_Scope: TypeAlias = "MutableMapping[str, Any]"
+_Message: TypeAlias = "MutableMapping[str, Any]"
+_Receive: TypeAlias = "Callable[[], Awaitable[_Message]]"
+_Send: TypeAlias = "Callable[[_Message], Awaitable[None]]"
 
 
 class ASGIApp(Protocol):
@@ -50,7 +50,7 @@ the exception the response scope raised while exiting, and returns an ASGI app t
 the replacement response, for example a Starlette `Response`, which is one.
 """
 
-logger: Final = logging.getLogger("mintaka.core.asgi")
+_logger: Final = logging.getLogger("mintaka.core.asgi")
 """Where the middleware logs an exit that failed, with the request's method and path."""
 
 
@@ -73,7 +73,7 @@ class _PlainResponse:
     def __init__(self, status: int) -> None:
         self.status = status
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         try:
             body = HTTPStatus(self.status).phrase.encode()
         except ValueError:
@@ -91,7 +91,7 @@ class _PlainResponse:
         await send({"type": "http.response.body", "body": body})
 
 
-async def default_error_response(scope: Scope, error: Exception) -> ASGIApp:
+async def default_error_response(scope: _Scope, error: Exception) -> ASGIApp:
     """The response the middleware sends when exiting failed and there is no `on_error`.
 
     A plain-text response with the status's phrase as its body (`Internal Server Error`):
@@ -184,7 +184,7 @@ class ResponseScopeMiddleware:
         self.app = app
         self.on_error: ErrorHandler = on_error or default_error_response
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
         """Handle one connection: HTTP requests get a response scope, others pass through."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -198,7 +198,7 @@ class ResponseScopeMiddleware:
         started = replaced = False
         exited: anyio.Event | None = None
 
-        async def receive_after_exit() -> Message:
+        async def receive_after_exit() -> _Message:
             # Django and Quart cancel the request's task natively (`task.cancel()`) when
             # the client disconnects; a cancel scope cannot shield an exit from that, so
             # the news of a disconnect waits until the exit is over.
@@ -210,7 +210,7 @@ class ResponseScopeMiddleware:
                 await exited.wait()
             return message
 
-        async def send_after_exit(message: Message) -> None:
+        async def send_after_exit(message: _Message) -> None:
             nonlocal started, replaced
             if replaced:
                 return
@@ -237,7 +237,7 @@ class ResponseScopeMiddleware:
             await response_scope.exit()
 
     async def _send_error(
-        self, scope: Scope, receive: Receive, send: Send, error: Exception, original: int
+        self, scope: _Scope, receive: _Receive, send: _Send, error: Exception, original: int
     ) -> None:
         """Send the replacement for the app's response after exiting raised `error`."""
         method = scope.get("method", "?")
@@ -245,11 +245,11 @@ class ResponseScopeMiddleware:
         try:
             response = await self.on_error(scope, error)
         except Exception:
-            logger.exception(
+            _logger.exception(
                 "on_error failed for %s %s; sending the default error response", method, path
             )
             response = await default_error_response(scope, error)
-        logger.error(
+        _logger.error(
             "The response scope of %s %s failed to exit; the app's %d response was replaced",
             method,
             path,
