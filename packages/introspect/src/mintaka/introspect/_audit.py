@@ -1,0 +1,690 @@
+"""The audit of dependency lifetimes: when each dependency of each route closes, and the risks.
+
+FastAPI decides when a `yield` dependency's teardown runs, and that moved across versions;
+mintaka's response-scoped dependencies close before the response on every version. The
+audit reads each FastAPI route's dependency tree through what the installed FastAPI
+exposes and reports, per route, when every dependency closes, and the combinations that
+fail or put data at risk. FastAPI is imported only when the app has FastAPI routes.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import functools
+import importlib.util
+import inspect
+import re
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from mintaka.introspect._columns import type_name
+from mintaka.introspect._listing import compile_exclude
+from mintaka.introspect._route_info import method_rank
+from mintaka.introspect._walk import (
+    Place,
+    app_chain,
+    is_fastapi_route,
+    qualified_name,
+    routes_of,
+    visit_routes,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+
+    from starlette.routing import BaseRoute
+    from starlette.types import ASGIApp
+
+__all__ = [
+    "DEFAULT_SESSION_TYPES",
+    "Closing",
+    "DependencyAudit",
+    "DependencyLifetime",
+    "Finding",
+    "FindingKind",
+    "RouteLifetimes",
+    "Severity",
+    "audit_dependencies",
+]
+
+Closing = Literal["response", "function", "request", "nothing"]
+"""When a dependency's teardown runs.
+
+`"response"`: on mintaka's response scope, before the response is sent.
+`"function"`: FastAPI's `Depends(..., scope="function")` (0.121+), before the response.
+`"request"`: FastAPI's default for a `yield` dependency: after the response and after
+background tasks on FastAPI 0.118+, before the response on 0.106 to 0.117.
+`"nothing"`: the dependency has no teardown.
+"""
+
+Severity = Literal["error", "warning"]
+"""`"error"`: the route fails, or a teardown uses a closed resource. `"warning"`: a risk."""
+
+FindingKind = Literal[
+    "no-response-scope", "teardown-after-resource", "two-scopes", "session-after-response"
+]
+"""What a finding is about; `audit_dependencies` describes each kind."""
+
+DEFAULT_SESSION_TYPES: tuple[str, ...] = (
+    "sqlalchemy.orm.session.Session",
+    "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlalchemy.engine.base.Connection",
+    "sqlalchemy.ext.asyncio.engine.AsyncConnection",
+    "sqlmodel.orm.session.Session",
+    "sqlmodel.ext.asyncio.session.AsyncSession",
+)
+"""The classes (by `module.qualname`, subclasses included) whose instances are database
+sessions or connections for the finding `"session-after-response"`."""
+
+# What gives a route a response scope, by (module, class name), so that mintaka-core need
+# not be installed for the audit to recognise it.
+RESPONSE_SCOPED_ROUTE_CLASSES = frozenset({("mintaka.core.fastapi", "ResponseScopedRoute")})
+RESPONSE_SCOPE_MIDDLEWARE = frozenset({("mintaka.core.asgi", "ResponseScopeMiddleware")})
+# Set by mintaka.depends.response_scoped_dependency on the dependencies it returns.
+RESPONSE_SCOPED_MARK = "__mintaka_response_scoped__"
+WRAPPED_MARK = "__mintaka_wrapped__"
+
+_PROPERTIES = (property, functools.cached_property)
+_ITERATORS = {
+    collections.abc.AsyncIterator,
+    collections.abc.AsyncGenerator,
+    collections.abc.AsyncIterable,
+    collections.abc.Iterator,
+    collections.abc.Generator,
+    collections.abc.Iterable,
+}
+
+
+@dataclass(frozen=True)
+class DependencyLifetime:
+    """One dependency of a route, and when it closes on the installed FastAPI.
+
+    Example:
+        ```python
+        for dependency in audit.routes[0].dependencies:
+            print(" → ".join(dependency.chain), dependency.closes, dependency.when)
+        # get_service → get_session response before the response (response scope)
+        ```
+
+    Attributes:
+        chain: The dependency's qualified name, preceded by those of the dependencies
+            that depend on it, outermost first (the endpoint is not part of it).
+        dependency: The dependency's `module.qualname`.
+        closes: When its teardown runs: `"response"` (mintaka's response scope, before
+            the response), `"function"` (FastAPI's `scope="function"`, 0.121+, before the
+            response), `"request"` (FastAPI's default for a `yield` dependency: after the
+            response and background tasks on 0.118+, before the response on
+            0.106 to 0.117) or `"nothing"` (no teardown).
+        when: The same in words, for the installed FastAPI version.
+        provides: The type of the value it provides, briefly (`"AsyncSession"`), when
+            its annotations say.
+    """
+
+    chain: tuple[str, ...]
+    dependency: str
+    closes: Closing
+    when: str
+    provides: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A dependency combination that fails or puts data at risk, with its fix.
+
+    Example:
+        ```python
+        for finding in audit.findings:
+            print(finding.severity, finding.route, finding.message, finding.fix)
+        ```
+
+    Attributes:
+        severity: `"error"` or `"warning"`; `mintaka-routes --audit --strict` fails on
+            errors.
+        kind: Which problem it is: `"no-response-scope"`, `"teardown-after-resource"`,
+            `"two-scopes"` or `"session-after-response"` (see
+            [`audit_dependencies`][mintaka.introspect.audit_dependencies]).
+        route: The route as `"METHODS /path"`, such as `"POST /notes"`.
+        chain: The dependencies involved, outermost first.
+        message: What goes wrong.
+        fix: How to fix it.
+    """
+
+    severity: Severity
+    kind: FindingKind
+    route: str
+    chain: tuple[str, ...]
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class RouteLifetimes:
+    """The dependencies of one route and when each closes.
+
+    Example:
+        ```python
+        for route in audit.routes:
+            print(route.route, "response scope" if route.response_scope else "")
+        ```
+
+    Attributes:
+        route: The route as `"METHODS /path"`.
+        endpoint: The endpoint's `module.qualname`.
+        fastapi: Whether it is a FastAPI route; other routes have no dependencies.
+        response_scope: Whether requests to it open a response scope (a
+            `ResponseScopedRoute`, a `Router` route, or an app wrapped in
+            `ResponseScopeMiddleware`).
+        dependencies: Every dependency of the route, once each, outermost first:
+            direct, nested, and those of `dependencies=[...]` of the route, its routers
+            and the app.
+    """
+
+    route: str
+    endpoint: str
+    fastapi: bool
+    response_scope: bool
+    dependencies: tuple[DependencyLifetime, ...]
+
+
+@dataclass(frozen=True)
+class DependencyAudit:
+    """The result of [`audit_dependencies`][mintaka.introspect.audit_dependencies].
+
+    Example:
+        ```python
+        audit = audit_dependencies(app)
+        if audit.errors:
+            raise SystemExit(f"{len(audit.errors)} dependency lifetime errors")
+        ```
+
+    Attributes:
+        fastapi_version: The installed FastAPI version the lifetimes are given for, or
+            `None` when FastAPI is not installed.
+        routes: One entry per HTTP route, sorted by path.
+        findings: Every finding, errors first, then by route.
+        notes: Plain statements about the audit itself, such as that FastAPI is not
+            installed, so only Starlette routes were listed.
+    """
+
+    fastapi_version: str | None
+    routes: tuple[RouteLifetimes, ...]
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """The findings of severity `"error"`."""
+        return tuple(finding for finding in self.findings if finding.severity == "error")
+
+
+@dataclass(frozen=True)
+class _FastAPI:
+    """What the installed FastAPI exposes, read once per audit."""
+
+    version: tuple[int, ...]
+    version_text: str
+    has_teardown: Callable[[Any], bool]
+    scope_of: Callable[[Any], str | None]
+    parameterless: Callable[..., Any]
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def _read_fastapi() -> _FastAPI | None:
+    try:
+        import fastapi  # noqa: PLC0415 - only an app with FastAPI routes needs it
+        from fastapi.dependencies import models, utils  # noqa: PLC0415
+    except ImportError:
+        return None
+    dependant_class: Any = models.Dependant
+    has_teardown: Callable[[Any], bool]
+    if isinstance(getattr(dependant_class, "is_gen_callable", None), _PROPERTIES):
+        # 0.121 to about 0.160: properties of the dependant.
+        def has_teardown(dependant: Any) -> bool:
+            return bool(dependant.is_gen_callable or dependant.is_async_gen_callable)
+    else:
+        # Newest: private functions of the models module; up to 0.120: public in utils.
+        is_gen = getattr(models, "_is_gen_callable", None) or getattr(
+            utils, "is_gen_callable", None
+        )
+        is_async_gen = getattr(models, "_is_async_gen_callable", None) or getattr(
+            utils, "is_async_gen_callable", None
+        )
+        checks = (is_gen, is_async_gen) if is_gen and is_async_gen else (_is_gen, _is_async_gen)
+
+        def has_teardown(dependant: Any) -> bool:
+            return dependant.call is not None and any(check(dependant.call) for check in checks)
+
+    computed = getattr(models, "_get_computed_scope", None)
+
+    def scope_of(dependant: Any) -> str | None:
+        if isinstance(getattr(dependant_class, "computed_scope", None), _PROPERTIES):
+            return typing.cast("str | None", dependant.computed_scope)
+        if computed is not None:
+            return typing.cast("str | None", computed(dependant=dependant))
+        return getattr(dependant, "scope", None)
+
+    return _FastAPI(
+        version=_version_tuple(fastapi.__version__),
+        version_text=fastapi.__version__,
+        has_teardown=has_teardown,
+        scope_of=scope_of,
+        parameterless=utils.get_parameterless_sub_dependant,
+    )
+
+
+def _own_candidates(call: Any) -> list[Any]:
+    while isinstance(call, functools.partial):
+        call = call.func
+    found = [call, inspect.unwrap(call)]
+    if not inspect.isclass(call):
+        dunder = getattr(call, "__call__", None)  # noqa: B004 - the method itself is wanted
+        if dunder is not None:
+            found += [dunder, inspect.unwrap(dunder)]
+    return found
+
+
+def _is_gen(call: Any) -> bool:
+    return any(inspect.isgeneratorfunction(c) for c in _own_candidates(call))
+
+
+def _is_async_gen(call: Any) -> bool:
+    return any(inspect.isasyncgenfunction(c) for c in _own_candidates(call))
+
+
+def _named(cls: type, names: frozenset[tuple[str, str]]) -> bool:
+    return any((klass.__module__, klass.__name__) in names for klass in cls.__mro__)
+
+
+def opens_response_scope(route: BaseRoute, place: Place) -> bool:
+    """Whether a request to `route` has a response scope: its class or an app's middleware."""
+    if _named(type(route), RESPONSE_SCOPED_ROUTE_CLASSES):
+        return True
+    for app in place.apps:
+        if _named(type(app), RESPONSE_SCOPE_MIDDLEWARE):
+            return True
+        for middleware in getattr(app, "user_middleware", None) or ():
+            cls = getattr(middleware, "cls", None)
+            if isinstance(cls, type) and _named(cls, RESPONSE_SCOPE_MIDDLEWARE):
+                return True
+    return False
+
+
+@dataclass
+class _Node:
+    """A dependant of the route's tree, with what the audit needs from it."""
+
+    call: Any
+    chain: tuple[str, ...]
+    closes: Closing
+    identity: int
+    provides: object
+    children: list[_Node] = field(default_factory=list)
+
+
+class _Auditor:
+    def __init__(self, api: _FastAPI, session_types: frozenset[str]) -> None:
+        self.api = api
+        self.session_types = session_types
+        self._hints: dict[int, dict[str, Any]] = {}
+        self._extra: dict[int, Any] = {}
+        self._session: dict[int, bool] = {}
+
+    # -- reading the tree -------------------------------------------------------------
+
+    def hints(self, call: Any) -> dict[str, Any]:
+        key = id(call)
+        if key not in self._hints:
+            target = call if inspect.isroutine(call) or inspect.isclass(call) else None
+            if target is None:
+                target = getattr(call, "__call__", None)  # noqa: B004
+            try:
+                found = typing.get_type_hints(target, include_extras=True) if target else {}
+            except Exception:
+                found = {}
+            if inspect.isclass(call):
+                found = {"return": call}
+            self._hints[key] = found
+        return self._hints[key]
+
+    def provided_type(self, call: Any, consumer: Any, name: str | None) -> object:
+        returned = self.hints(call).get("return")
+        if typing.get_origin(returned) in _ITERATORS:
+            # A generator dependency provides what it yields.
+            returned = next(iter(typing.get_args(returned)), None)
+        if returned is None and consumer is not None and name is not None:
+            returned = self.hints(consumer).get(name)
+        return returned
+
+    def closes(self, dependant: Any) -> Closing:
+        if getattr(dependant.call, RESPONSE_SCOPED_MARK, False) is True:
+            return "response"
+        if not self.api.has_teardown(dependant):
+            return "nothing"
+        return "function" if self.api.scope_of(dependant) == "function" else "request"
+
+    def node(self, dependant: Any, consumer: Any, parents: tuple[str, ...]) -> _Node:
+        call = dependant.call
+        original = getattr(call, WRAPPED_MARK, call)
+        chain = (*parents, _short_name(call))
+        node = _Node(
+            call=call,
+            chain=chain,
+            closes=self.closes(dependant),
+            identity=id(original),
+            provides=self.provided_type(call, consumer, dependant.name),
+        )
+        node.children = [
+            self.node(child, call, chain) for child in dependant.dependencies if child.call
+        ]
+        return node
+
+    def tree(self, route: Any, place: Place) -> list[_Node]:
+        extra = [self._included(depends, route) for depends in place.dependencies]
+        tops = [*extra, *route.dependant.dependencies]
+        return [self.node(top, route.endpoint, ()) for top in tops if top.call is not None]
+
+    def _included(self, depends: Any, route: Any) -> Any:
+        key = id(depends)
+        if key not in self._extra:
+            self._extra[key] = self.api.parameterless(depends=depends, path=route.path_format)
+        return self._extra[key]
+
+    def is_session(self, provided: object) -> bool:
+        target = provided
+        if isinstance(target, typing.TypeVar):
+            target = target.__bound__
+        origin = typing.get_origin(target)
+        if origin is typing.Annotated:
+            target = typing.get_args(target)[0]
+            origin = typing.get_origin(target)
+        if origin in (typing.Union, types.UnionType):
+            return any(self.is_session(arg) for arg in typing.get_args(target))
+        if not isinstance(target, type):
+            return False
+        key = id(target)
+        if key not in self._session:
+            self._session[key] = any(
+                f"{klass.__module__}.{klass.__qualname__}" in self.session_types
+                for klass in target.__mro__
+            )
+        return self._session[key]
+
+    # -- what a route's tree says -----------------------------------------------------
+
+    def when(self, closes: Closing) -> str:
+        if closes == "response":
+            return "before the response (response scope)"
+        if closes == "function":
+            return "before the response (function scope)"
+        if closes == "request":
+            if self.api.version >= (0, 118):
+                return "after the response and background tasks (request scope)"
+            return "before the response, in the route handler (request scope, FastAPI < 0.118)"
+        return "nothing to close"
+
+    def route_findings(
+        self, route: str, nodes: list[_Node], *, response_scope: bool
+    ) -> Iterator[Finding]:
+        every = list(_flatten(nodes))
+        if not response_scope:
+            for node in every:
+                if node.closes == "response":
+                    yield _no_response_scope(route, node)
+        for node in every:
+            if node.closes in ("function", "request"):
+                for below in _flatten(node.children):
+                    if below.closes == "response":
+                        yield self._teardown_after(route, node, below)
+        yield from _two_scopes(route, every)
+        if self.api.version >= (0, 118):
+            for node in _unique(every):
+                if node.closes == "request" and self.is_session(node.provides):
+                    yield _session_after(route, node)
+
+    def _teardown_after(self, route: str, node: _Node, below: _Node) -> Finding:
+        parent, child = node.chain[-1], below.chain[-1]
+        if node.closes == "request" and self.api.version < (0, 118):
+            happens = (
+                f"On this FastAPI ({self.api.version_text}) it happens to close first, but "
+                "from FastAPI 0.118 on a request-scoped teardown runs after the response, "
+                f"after {child} closed."
+            )
+        else:
+            happens = f"Its teardown runs after {child} closed, on the resource it uses."
+        return Finding(
+            severity="error",
+            kind="teardown-after-resource",
+            route=route,
+            chain=below.chain[below.chain.index(parent) :],
+            message=(
+                f"{parent} has a teardown ({node.closes} scope) and depends on {child}, "
+                f"which is response-scoped and closes before the response. {happens}"
+            ),
+            fix=(
+                f"Make {parent} response-scoped too (decorate it with "
+                "mintaka.depends.response_scoped_dependency), so it closes before "
+                f"{child}; or make it a plain function without a teardown."
+            ),
+        )
+
+
+def _short_name(call: Any) -> str:
+    while isinstance(call, functools.partial):
+        call = call.func
+    qualname = getattr(call, "__qualname__", None)
+    return qualname if isinstance(qualname, str) else type(call).__qualname__
+
+
+def _flatten(nodes: Iterable[_Node]) -> Iterator[_Node]:
+    for node in nodes:
+        yield node
+        yield from _flatten(node.children)
+
+
+def _unique(nodes: Iterable[_Node]) -> list[_Node]:
+    """One node per dependency instance: FastAPI caches one per callable and scope."""
+    seen: dict[tuple[int, int, Closing], _Node] = {}
+    for node in nodes:
+        seen.setdefault((id(node.call), node.identity, node.closes), node)
+    return list(seen.values())
+
+
+def _no_response_scope(route: str, node: _Node) -> Finding:
+    return Finding(
+        severity="error",
+        kind="no-response-scope",
+        route=route,
+        chain=node.chain,
+        message=(
+            f"{node.chain[-1]} is response-scoped, but the route opens no response scope: "
+            "every request to it fails with ResponseScopeError."
+        ),
+        fix=(
+            "Register the route on a mintaka.router.Router, or give its router "
+            "route_class=mintaka.core.fastapi.ResponseScopedRoute, or wrap the app in "
+            "mintaka.core.asgi.ResponseScopeMiddleware."
+        ),
+    )
+
+
+def _two_scopes(route: str, nodes: list[_Node]) -> Iterator[Finding]:
+    by_identity: dict[int, list[_Node]] = {}
+    for node in nodes:
+        by_identity.setdefault(node.identity, []).append(node)
+    for group in by_identity.values():
+        scopes = sorted({node.closes for node in group})
+        if len(scopes) == 1:
+            continue
+        name = group[0].chain[-1]
+        chains = [next(node for node in group if node.closes == scope).chain for scope in scopes]
+        yield Finding(
+            severity="warning",
+            kind="two-scopes",
+            route=route,
+            chain=chains[0],
+            message=(
+                f"{name} is used under {len(scopes)} scopes in this route "
+                f"({', '.join(scopes)}; as {' and '.join(' → '.join(c) for c in chains)}): "
+                "FastAPI makes one instance per scope and request, so writes through one "
+                "are invisible to the other."
+            ),
+            fix=(
+                f"Use {name} with one scope everywhere in the route: the same "
+                "Depends(..., scope=...), or the response-scoped wrapper everywhere."
+            ),
+        )
+
+
+def _session_after(route: str, node: _Node) -> Finding:
+    return Finding(
+        severity="warning",
+        kind="session-after-response",
+        route=route,
+        chain=node.chain,
+        message=(
+            f"{node.chain[-1]} provides {type_name(node.provides)}, a database session or "
+            "connection, and closes after the response (request scope): a commit in its teardown happens after the client "
+            "has its response, and a failed commit is reported to nobody."
+        ),
+        fix=(
+            "Use mintaka.depends.sqlalchemy.transactional_session, or decorate the "
+            "dependency with mintaka.depends.response_scoped_dependency, so it commits "
+            'and closes before the response (or Depends(..., scope="function") on '
+            "FastAPI 0.121+)."
+        ),
+    )
+
+
+def _lifetimes(auditor: _Auditor, nodes: list[_Node]) -> tuple[DependencyLifetime, ...]:
+    return tuple(
+        DependencyLifetime(
+            chain=node.chain,
+            dependency=qualified_name(node.call),
+            closes=node.closes,
+            when=auditor.when(node.closes),
+            provides=None if node.provides is None else type_name(node.provides),
+        )
+        for node in _unique(_flatten(nodes))
+    )
+
+
+def _route_label(methods: Iterable[str], path: str) -> str:
+    return f"{', '.join(sorted(methods, key=method_rank))} {path}"
+
+
+def audit_dependencies(
+    app: ASGIApp | list[BaseRoute],
+    *,
+    session_types: Iterable[str | type] = (),
+    exclude: str | re.Pattern[str] | None = None,
+) -> DependencyAudit:
+    """Report when every dependency of every route closes, and what that puts at risk.
+
+    For every FastAPI route (routes of included routers and of mounted FastAPI apps too)
+    each dependency is listed, direct or nested, and those of `dependencies=[...]` on the
+    route, its routers and the app, with when it closes on the installed FastAPI:
+    on mintaka's response scope, on FastAPI's function scope, on FastAPI's request scope
+    (after the response on 0.118+), or not at all. Then the findings:
+
+    * `no-response-scope` (error): a response-scoped dependency on a route that opens no
+      response scope; every request fails.
+    * `teardown-after-resource` (error): a dependency with a teardown depends on a
+      response-scoped one, so its teardown runs after that resource closed.
+    * `two-scopes` (warning): one dependency used under two scopes in one route, so
+      each request gets two instances.
+    * `session-after-response` (warning): a dependency that provides a database session
+      or connection closes after the response: "200 before the commit".
+
+    Starlette routes are listed without dependencies. FastAPI is imported only when the
+    app has FastAPI routes; `import mintaka.introspect` never imports it. The tree is the
+    one the routes declare: `app.dependency_overrides` are not applied.
+
+    Example:
+        ```python
+        from mintaka.introspect import audit_dependencies
+
+        audit = audit_dependencies(app, exclude=r"^/(docs|redoc|openapi)")
+        for finding in audit.findings:
+            print(f"{finding.severity}: {finding.route}: {finding.message}")
+            print(f"  fix: {finding.fix}")
+        ```
+
+    Args:
+        app: An app or router (middleware around it included), or a list of routes.
+        session_types: More classes whose instances count as database sessions, as
+            classes or `module.qualname` strings, added to the defaults: SQLAlchemy's
+            `Session`, `AsyncSession`, `Connection` and `AsyncConnection`, SQLModel's
+            `Session` and `AsyncSession`, and their subclasses.
+        exclude: A regular expression; routes whose path it matches are left out.
+
+    Returns:
+        The routes with their dependencies, and the findings.
+
+    Raises:
+        TypeError: `app` is neither a list of routes nor something that has one.
+        ValueError: `exclude` is not a valid regular expression.
+    """
+    routes = routes_of(app)
+    if routes is None:
+        raise TypeError(
+            f"expected a list of routes, or an app or router with a `routes` list, got {app!r}"
+        )
+    pattern = compile_exclude(exclude)
+    extra_types = {t if isinstance(t, str) else qualified_name(t) for t in session_types}
+    # A FastAPI route exists only once the app imported FastAPI; never import it here first.
+    api = _read_fastapi() if "fastapi" in sys.modules else None
+    auditor = _Auditor(api, frozenset({*DEFAULT_SESSION_TYPES, *extra_types})) if api else None
+    entries: list[RouteLifetimes] = []
+    findings: list[Finding] = []
+    top = Place(apps=tuple(app_chain(app)) if not isinstance(app, list) else ())
+    for visit in visit_routes(routes, top):
+        route: Any = visit.route
+        methods = getattr(route, "methods", None)
+        path = visit.place.prefix + str(getattr(route, "path", ""))
+        if methods is None or (pattern is not None and pattern.search(path)):
+            continue  # WebSocket routes and mounted black boxes have no HTTP dependencies
+        label = _route_label(methods, path)
+        if auditor is None or not is_fastapi_route(route):
+            entries.append(
+                RouteLifetimes(
+                    route=label,
+                    endpoint=qualified_name(route.endpoint),
+                    fastapi=False,
+                    response_scope=False,
+                    dependencies=(),
+                )
+            )
+            continue
+        scoped = opens_response_scope(route, visit.place)
+        nodes = auditor.tree(route, visit.place)
+        entries.append(
+            RouteLifetimes(
+                route=label,
+                endpoint=qualified_name(route.endpoint),
+                fastapi=True,
+                response_scope=scoped,
+                dependencies=_lifetimes(auditor, nodes),
+            )
+        )
+        findings.extend(auditor.route_findings(label, nodes, response_scope=scoped))
+    entries.sort(key=lambda entry: (entry.route.partition(" ")[2], entry.route))
+    findings.sort(key=lambda f: (f.severity != "error", f.route.partition(" ")[2], f.route))
+    notes: tuple[str, ...] = ()
+    if api is None and importlib.util.find_spec("fastapi") is None:
+        notes = (
+            "FastAPI is not installed, so no route is a FastAPI route: the audit of "
+            "dependency lifetimes needs FastAPI for FastAPI apps. Starlette routes are "
+            "listed; they have no dependencies.",
+        )
+    return DependencyAudit(
+        fastapi_version=api.version_text if api else None,
+        routes=tuple(entries),
+        findings=tuple(findings),
+        notes=notes,
+    )
