@@ -549,7 +549,8 @@ def _session_after(route: str, node: _Node) -> Finding:
         chain=node.chain,
         message=(
             f"{node.chain[-1]} provides {type_name(node.provides)}, a database session or "
-            "connection, and closes after the response (request scope): a commit in its teardown happens after the client "
+            "connection, and closes after the response (request scope): a commit in its "
+            "teardown happens after the client "
             "has its response, and a failed commit is reported to nobody."
         ),
         fix=(
