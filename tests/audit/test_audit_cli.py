@@ -42,7 +42,8 @@ def test_the_table_groups_dependencies_by_route_and_lists_the_findings() -> None
     assert "error: POST /items: teardown-after-resource" in out
     assert "error: GET /resource: no-response-scope" in out
     assert "warning: GET /cache: two-scopes" in out
-    assert out.count("\n  fix: ") == len(json.loads(audit("_audit_apps:everything", "--audit", "--json").stdout)["findings"])
+    as_json = audit("_audit_apps:everything", "--audit", "--json").stdout
+    assert out.count("\n  fix: ") == len(json.loads(as_json)["findings"])
 
 
 def test_strict_exits_1_on_an_error_finding_and_0_on_the_fixed_app() -> None:
@@ -87,7 +88,9 @@ def test_markdown_is_a_pull_request_comment() -> None:
 
 
 def test_exclude_leaves_routes_out_of_the_audit() -> None:
-    result = audit("_audit_apps:everything", "--audit", "--strict", "--exclude", "^/(resource|items)")
+    result = audit(
+        "_audit_apps:everything", "--audit", "--strict", "--exclude", "^/(resource|items)"
+    )
 
     assert result.returncode == 0, result.stderr
     assert "/resource" not in result.stdout
