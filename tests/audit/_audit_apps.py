@@ -118,9 +118,7 @@ async def ping() -> str:
 app_level = FastAPI(
     docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(service)]
 )
-app_level.include_router(
-    APIRouter(route_class=ResponseScopedRoute, routes=[]), prefix="/unused"
-)
+app_level.include_router(APIRouter(route_class=ResponseScopedRoute, routes=[]), prefix="/unused")
 _app_level_router = APIRouter(route_class=ResponseScopedRoute)
 _app_level_router.add_api_route("/ping", ping)
 app_level.include_router(_app_level_router, prefix="/app")

@@ -159,7 +159,7 @@ def test_starlette_routes_are_listed_without_dependencies_and_never_flagged() ->
     assert audit.findings == ()
 
 
-@pytest.mark.skipif(not apps.FUNCTION_SCOPE, reason='Depends(scope=...) is FastAPI 0.121+')
+@pytest.mark.skipif(not apps.FUNCTION_SCOPE, reason="Depends(scope=...) is FastAPI 0.121+")
 async def test_fastapi_function_scope_is_read_and_checked_like_the_others() -> None:
     audit = audit_dependencies(apps.function_scope)
 
