@@ -35,8 +35,8 @@ _FIELDS: dict[str, tuple[type, ...]] = {
 _COLUMN_TYPES: dict[str, tuple[type, ...]] = {
     "status_code": (int, type(None)),
     "response_model": (str, type(None)),
-    "deprecated": (bool,),
-    "tags": (list,),
+    "deprecated": (bool, type(None)),
+    "tags": (list, type(None)),
     "operation_id": (str, type(None)),
 }
 _KINDS: tuple[str, ...] = get_args(RouteKind)
@@ -125,12 +125,12 @@ def _route_from_json(item: Any, where: str, columns: tuple[Column, ...]) -> Rout
         raise SnapshotError(f"{where} lacks the field(s) {', '.join(missing)}")
     for name, types in expected.items():
         # bool is an int: a status code of `true` is wrong, not 1.
-        if not isinstance(item[name], types) or (name == "status_code" and item[name] is True):
+        if not isinstance(item[name], types) or (name == "status_code" and isinstance(item[name], bool)):
             raise SnapshotError(f"{where} has {name}={item[name]!r}, of the wrong type")
     if item["kind"] not in _KINDS:
         raise SnapshotError(f"{where} has kind={item['kind']!r}; expected one of {_KINDS}")
     values = {name: item[name] for name in expected}
-    if "tags" in values:
+    if values.get("tags") is not None:
         values["tags"] = tuple(str(tag) for tag in values["tags"])
     return RouteInfo(**values)
 
