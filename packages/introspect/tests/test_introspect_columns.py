@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from mintaka.introspect import diff_route_tables, dump_snapshot, read_snapshot, route_table
 
 ALL = ["status", "model", "deprecated", "tags", "operation_id"]
+NO_DOCS = "^/(docs|redoc|openapi)"
 
 # A snapshot as mintaka-introspect wrote it before the optional columns existed.
 VERSION_1 = """{
@@ -62,7 +63,8 @@ def build_app(model: Any = Item, *, status_code: int = 200, deprecated: bool = F
 
 
 def test_the_columns_fill_in_what_each_fastapi_route_declares() -> None:
-    rows = route_table(build_app(list[Item], status_code=201), columns=ALL, exclude="^/(docs|redoc|openapi|health)")
+    app = build_app(list[Item], status_code=201)
+    rows = route_table(app, columns=ALL, exclude="^/(docs|redoc|openapi|health)")
 
     (row,) = rows
     assert (row.status_code, row.response_model, row.deprecated, row.operation_id) == (
@@ -154,10 +156,12 @@ def test_the_command_checks_with_the_snapshots_columns_and_names_the_change(
 ) -> None:
     shop = tmp_path / "shop.py"
     shop.write_text(SHOP.format(decorator='@app.get("/items/{item_id}", response_model=Item)'))
-    wrote = mintaka_routes(tmp_path, "shop:app", "--with", "model,status", "--exclude", "^/(docs|redoc|openapi)", "--write", "api.json")
+    wrote = mintaka_routes(
+        tmp_path, "shop:app", "--with", "model,status", "--exclude", NO_DOCS, "--write", "api.json"
+    )
     shop.write_text(SHOP.format(decorator='@app.get("/items/{item_id}", response_model=ItemV2)'))
 
-    checked = mintaka_routes(tmp_path, "shop:app", "--exclude", "^/(docs|redoc|openapi)", "--check", "api.json")
+    checked = mintaka_routes(tmp_path, "shop:app", "--exclude", NO_DOCS, "--check", "api.json")
     other_columns = mintaka_routes(tmp_path, "shop:app", "--with", "tags", "--check", "api.json")
 
     assert wrote.returncode == 0, wrote.stderr
@@ -169,8 +173,9 @@ def test_the_command_checks_with_the_snapshots_columns_and_names_the_change(
 
 
 def test_the_command_prints_columns_as_a_table_and_as_markdown(tmp_path: Path) -> None:
-    (tmp_path / "shop.py").write_text(SHOP.format(decorator='@app.get("/items/{item_id}", response_model=Item, status_code=203)'))
-    args = ("shop:app", "--with", "status,model", "--exclude", "^/(docs|redoc|openapi)")
+    decorator = '@app.get("/items/{item_id}", response_model=Item, status_code=203)'
+    (tmp_path / "shop.py").write_text(SHOP.format(decorator=decorator))
+    args = ("shop:app", "--with", "status,model", "--exclude", NO_DOCS)
 
     table = mintaka_routes(tmp_path, *args)
     markdown = mintaka_routes(tmp_path, *args, "--format", "markdown")

@@ -125,7 +125,8 @@ def _route_from_json(item: Any, where: str, columns: tuple[Column, ...]) -> Rout
         raise SnapshotError(f"{where} lacks the field(s) {', '.join(missing)}")
     for name, types in expected.items():
         # bool is an int: a status code of `true` is wrong, not 1.
-        if not isinstance(item[name], types) or (name == "status_code" and isinstance(item[name], bool)):
+        boolean_status = name == "status_code" and isinstance(item[name], bool)
+        if not isinstance(item[name], types) or boolean_status:
             raise SnapshotError(f"{where} has {name}={item[name]!r}, of the wrong type")
     if item["kind"] not in _KINDS:
         raise SnapshotError(f"{where} has kind={item['kind']!r}; expected one of {_KINDS}")
