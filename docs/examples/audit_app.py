@@ -51,7 +51,28 @@ async def get_audit_log() -> AsyncIterator[list[str]]:
     yield log
 
 
+async def open_export_buffer() -> AsyncIterator[list[str]]:
+    buffer: list[str] = []
+    yield buffer
+
+
+# The same buffer, response-scoped: a route that uses both gets two buffers.
+export_buffer = response_scoped_dependency(open_export_buffer)
+
+
+async def get_exporter(buffer: Annotated[list[str], Depends(open_export_buffer)]) -> list[str]:
+    return buffer
+
+
 router = Router(prefix="/notes")
+
+
+@router.get("/export")
+async def export_notes(
+    buffer: Annotated[list[str], Depends(export_buffer)],
+    exporter: Annotated[list[str], Depends(get_exporter)],
+) -> int:
+    return len(buffer) + len(exporter)
 
 
 @router.get("/{note_id}")
