@@ -334,6 +334,10 @@ class _Auditor:
         self._hints: dict[int, dict[str, Any]] = {}
         self._extra: dict[int, Any] = {}
         self._session: dict[int, bool] = {}
+        self._closes: dict[tuple[int, object], Closing] = {}
+        self._returns: dict[int, object] = {}
+        self._names: dict[int, tuple[str, str]] = {}
+        self._type_names: dict[int, str] = {}
 
     # -- reading the tree -------------------------------------------------------------
 
@@ -353,25 +357,53 @@ class _Auditor:
         return self._hints[key]
 
     def provided_type(self, call: Any, consumer: Any, name: str | None) -> object:
-        returned = self.hints(call).get("return")
-        if typing.get_origin(returned) in _ITERATORS:
-            # A generator dependency provides what it yields.
-            returned = next(iter(typing.get_args(returned)), None)
+        key = id(call)
+        if key not in self._returns:
+            returned = self.hints(call).get("return")
+            if typing.get_origin(returned) in _ITERATORS:
+                # A generator dependency provides what it yields.
+                returned = next(iter(typing.get_args(returned)), None)
+            self._returns[key] = returned
+        returned = self._returns[key]
         if returned is None and consumer is not None and name is not None:
             returned = self.hints(consumer).get(name)
         return returned
 
     def closes(self, dependant: Any) -> Closing:
-        if getattr(dependant.call, RESPONSE_SCOPED_MARK, False) is True:
-            return "response"
-        if not self.api.has_teardown(dependant):
-            return "nothing"
-        return "function" if self.api.scope_of(dependant) == "function" else "request"
+        call = dependant.call
+        key = (id(call), getattr(dependant, "scope", None))
+        closes = self._closes.get(key)
+        if closes is None:
+            if getattr(call, RESPONSE_SCOPED_MARK, False) is True:
+                closes = "response"
+            elif not self.api.has_teardown(dependant):
+                closes = "nothing"
+            elif self.api.scope_of(dependant) == "function":
+                closes = "function"
+            else:
+                closes = "request"
+            self._closes[key] = closes
+        return closes
+
+    def names(self, call: Any) -> tuple[str, str]:
+        """The short and the qualified name of a dependency, computed once per audit."""
+        key = id(call)
+        if key not in self._names:
+            self._names[key] = (_short_name(call), qualified_name(call))
+        return self._names[key]
+
+    def type_name(self, provided: object) -> str | None:
+        if provided is None:
+            return None
+        key = id(provided)
+        if key not in self._type_names:
+            self._type_names[key] = type_name(provided)
+        return self._type_names[key]
 
     def node(self, dependant: Any, consumer: Any, parents: tuple[str, ...]) -> _Node:
         call = dependant.call
         original = getattr(call, WRAPPED_MARK, call)
-        chain = (*parents, _short_name(call))
+        chain = (*parents, self.names(call)[0])
         node = _Node(
             call=call,
             chain=chain,
@@ -566,10 +598,10 @@ def _lifetimes(auditor: _Auditor, nodes: list[_Node]) -> tuple[DependencyLifetim
     return tuple(
         DependencyLifetime(
             chain=node.chain,
-            dependency=qualified_name(node.call),
+            dependency=auditor.names(node.call)[1],
             closes=node.closes,
             when=auditor.when(node.closes),
-            provides=None if node.provides is None else type_name(node.provides),
+            provides=auditor.type_name(node.provides),
         )
         for node in _unique(_flatten(nodes))
     )
