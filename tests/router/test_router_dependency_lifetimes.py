@@ -9,7 +9,7 @@ FastAPI version, so that an app does not break on an upgrade.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
 import pytest
@@ -61,7 +61,7 @@ async def ping() -> str:
     ],
 )
 def test_a_yield_dependency_on_a_response_scoped_one_is_refused_with_the_fix(
-    dependency: object, parent: str
+    dependency: Callable[..., object], parent: str
 ) -> None:
     router = Router(prefix="/items")
 
@@ -89,7 +89,7 @@ def test_a_parameter_and_router_level_dependencies_are_checked_too() -> None:
 
 
 @pytest.mark.parametrize("dependency", [get_scoped_repository, get_plain_repository])
-def test_the_fixes_register_and_the_audit_agrees(dependency: object) -> None:
+def test_the_fixes_register_and_the_audit_agrees(dependency: Callable[..., object]) -> None:
     router = Router()
     router.add_api_route("/items", ping, methods=["POST"], dependencies=[Depends(dependency)])
 

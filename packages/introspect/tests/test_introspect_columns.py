@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,7 +17,10 @@ from pydantic import BaseModel
 
 from mintaka.introspect import diff_route_tables, dump_snapshot, read_snapshot, route_table
 
-ALL = ["status", "model", "deprecated", "tags", "operation_id"]
+if TYPE_CHECKING:
+    from mintaka.introspect._columns import Column
+
+ALL: list[Column] = ["status", "model", "deprecated", "tags", "operation_id"]
 NO_DOCS = "^/(docs|redoc|openapi)"
 
 # A snapshot as mintaka-introspect wrote it before the optional columns existed.
