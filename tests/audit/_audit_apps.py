@@ -106,6 +106,19 @@ async def create_item_fixed(value: Annotated[str, Depends(scoped_service)]) -> s
 
 
 teardown_after_resource = _app(late_router)
+
+# The same service twice in one route: one instance, so one finding.
+_twice_router = APIRouter(route_class=ResponseScopedRoute)
+
+
+@_twice_router.put("/items")
+async def replace_item(
+    value: Annotated[str, Depends(service)], again: Annotated[str, Depends(service)]
+) -> str:
+    return value + again
+
+
+used_twice = _app(_twice_router)
 teardown_after_resource_fixed = _app(fixed_router)
 
 

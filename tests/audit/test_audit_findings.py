@@ -75,13 +75,14 @@ async def test_a_teardown_after_the_resource_closed_is_an_error_on_every_version
 @pytest.mark.parametrize(
     ("app", "route"),
     [
+        (apps.used_twice, "PUT /items"),
         (apps.app_level, "GET /app/ping"),
         (apps.inclusion_level, "GET /inc/ping"),
         (apps.router_level, "GET /ping"),
         (apps.route_level, "GET /ping"),
         (apps.mounted, "POST /sub/items"),
     ],
-    ids=["app-level", "include_router-level", "router-level", "route-level", "mounted-app"],
+    ids=["used-twice", "app-level", "include_router-level", "router-level", "route-level", "mounted-app"],
 )
 def test_dependencies_of_every_level_and_mounted_apps_are_audited(app: Any, route: str) -> None:
     audit = audit_dependencies(app)

@@ -88,6 +88,8 @@ RESPONSE_SCOPED_MARK = "__mintaka_response_scoped__"
 WRAPPED_MARK = "__mintaka_wrapped__"
 
 _PROPERTIES = (property, functools.cached_property)
+# For a FastAPI that exposes neither of the checks above; none of the supported ones.
+_PLAIN_CHECKS = (inspect.isgeneratorfunction, inspect.isasyncgenfunction)
 _ITERATORS = {
     collections.abc.AsyncIterator,
     collections.abc.AsyncGenerator,
@@ -255,7 +257,7 @@ def _read_fastapi() -> _FastAPI | None:
         is_async_gen = getattr(models, "_is_async_gen_callable", None) or getattr(
             utils, "is_async_gen_callable", None
         )
-        checks = (is_gen, is_async_gen) if is_gen and is_async_gen else (_is_gen, _is_async_gen)
+        checks = (is_gen, is_async_gen) if is_gen and is_async_gen else _PLAIN_CHECKS
 
         def has_teardown(dependant: Any) -> bool:
             return dependant.call is not None and any(check(dependant.call) for check in checks)
@@ -276,25 +278,6 @@ def _read_fastapi() -> _FastAPI | None:
         scope_of=scope_of,
         parameterless=utils.get_parameterless_sub_dependant,
     )
-
-
-def _own_candidates(call: Any) -> list[Any]:
-    while isinstance(call, functools.partial):
-        call = call.func
-    found = [call, inspect.unwrap(call)]
-    if not inspect.isclass(call):
-        dunder = getattr(call, "__call__", None)  # noqa: B004 - the method itself is wanted
-        if dunder is not None:
-            found += [dunder, inspect.unwrap(dunder)]
-    return found
-
-
-def _is_gen(call: Any) -> bool:
-    return any(inspect.isgeneratorfunction(c) for c in _own_candidates(call))
-
-
-def _is_async_gen(call: Any) -> bool:
-    return any(inspect.isasyncgenfunction(c) for c in _own_candidates(call))
 
 
 def _named(cls: type, names: frozenset[tuple[str, str]]) -> bool:
@@ -465,13 +448,16 @@ class _Auditor:
     ) -> Iterator[Finding]:
         every = list(_flatten(nodes))
         if not response_scope:
-            for node in every:
+            for node in _unique(every):
                 if node.closes == "response":
                     yield _no_response_scope(route, node)
+        pairs: set[tuple[int, int]] = set()
         for node in every:
             if node.closes in ("function", "request"):
                 for below in _flatten(node.children):
-                    if below.closes == "response":
+                    pair = (id(node.call), id(below.call))
+                    if below.closes == "response" and pair not in pairs:
+                        pairs.add(pair)
                         yield self._teardown_after(route, node, below)
         yield from _two_scopes(route, every)
         if self.api.version >= (0, 118):
