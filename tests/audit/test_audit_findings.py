@@ -82,7 +82,7 @@ async def test_a_teardown_after_the_resource_closed_is_an_error_on_every_version
         (apps.route_level, "GET /ping"),
         (apps.mounted, "POST /sub/items"),
     ],
-    ids=["used-twice", "app-level", "include_router-level", "router-level", "route-level", "mounted-app"],
+    ids=["used-twice", "app", "include_router", "router", "route", "mounted-app"],
 )
 def test_dependencies_of_every_level_and_mounted_apps_are_audited(app: Any, route: str) -> None:
     audit = audit_dependencies(app)
