@@ -413,6 +413,9 @@ class _Auditor:
     def is_session(self, provided: object) -> bool:
         target = provided
         if isinstance(target, typing.TypeVar):
+            # transactional_session() provides a TypeVar bound to the session class.
+            if target.__constraints__:
+                return any(self.is_session(option) for option in target.__constraints__)
             target = target.__bound__
         origin = typing.get_origin(target)
         if origin is typing.Annotated:
