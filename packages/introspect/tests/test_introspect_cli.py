@@ -308,3 +308,11 @@ def test_version_prints_the_installed_version(project: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"mintaka-routes {version('mintaka-introspect')}"
+
+
+def test_the_audit_of_a_starlette_app_lists_its_routes_and_passes_strict(project: Path) -> None:
+    result = run(project, "routes_app:app", "--audit", "--strict")
+
+    assert result.returncode == 0, result.stderr
+    assert "GET, HEAD /items  (routes_app.list_items; not a FastAPI route" in result.stdout
+    assert "Findings: 0 errors, 0 warnings." in result.stdout
