@@ -12,12 +12,12 @@ fail or put data at risk. Only Starlette is needed; importing the package never 
 FastAPI.
 """
 
-from mintaka.introspect._audit import (
+from mintaka.introspect._audit import audit_dependencies
+from mintaka.introspect._audit_results import (
     DependencyAudit,
     DependencyLifetime,
     Finding,
     RouteLifetimes,
-    audit_dependencies,
 )
 from mintaka.introspect._diff import RouteChange, RouteDiff, diff_route_tables
 from mintaka.introspect._listing import method_paths_from_routes, route_table

@@ -13,14 +13,20 @@ import collections.abc
 import functools
 import importlib.util
 import inspect
-import re
 import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from mintaka.introspect._audit_results import (
+    DependencyAudit,
+    DependencyLifetime,
+    Finding,
+    RouteLifetimes,
+)
 from mintaka.introspect._columns import type_name
+from mintaka.introspect._fastapi_dependants import read_fastapi
 from mintaka.introspect._listing import compile_exclude
 from mintaka.introspect._route_info import method_rank
 from mintaka.introspect._walk import (
@@ -33,40 +39,16 @@ from mintaka.introspect._walk import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    import re
+    from collections.abc import Iterable, Iterator
 
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = [
-    "DEFAULT_SESSION_TYPES",
-    "Closing",
-    "DependencyAudit",
-    "DependencyLifetime",
-    "Finding",
-    "FindingKind",
-    "RouteLifetimes",
-    "Severity",
-    "audit_dependencies",
-]
+    from mintaka.introspect._audit_results import Closing
+    from mintaka.introspect._fastapi_dependants import InstalledFastAPI
 
-Closing = Literal["response", "function", "request", "nothing"]
-"""When a dependency's teardown runs.
-
-`"response"`: on mintaka's response scope, before the response is sent.
-`"function"`: FastAPI's `Depends(..., scope="function")` (0.121+), before the response.
-`"request"`: FastAPI's default for a `yield` dependency: after the response and after
-background tasks on FastAPI 0.118+, before the response on 0.106 to 0.117.
-`"nothing"`: the dependency has no teardown.
-"""
-
-Severity = Literal["error", "warning"]
-"""`"error"`: the route fails, or a teardown uses a closed resource. `"warning"`: a risk."""
-
-FindingKind = Literal[
-    "no-response-scope", "teardown-after-resource", "two-scopes", "session-after-response"
-]
-"""What a finding is about; `audit_dependencies` describes each kind."""
+__all__ = ["DEFAULT_SESSION_TYPES", "audit_dependencies", "opens_response_scope"]
 
 DEFAULT_SESSION_TYPES: tuple[str, ...] = (
     "sqlalchemy.orm.session.Session",
@@ -87,9 +69,6 @@ RESPONSE_SCOPE_MIDDLEWARE = frozenset({("mintaka.core.asgi", "ResponseScopeMiddl
 RESPONSE_SCOPED_MARK = "__mintaka_response_scoped__"
 WRAPPED_MARK = "__mintaka_wrapped__"
 
-_PROPERTIES = (property, functools.cached_property)
-# For a FastAPI that exposes neither of the checks above; none of the supported ones.
-_PLAIN_CHECKS = (inspect.isgeneratorfunction, inspect.isasyncgenfunction)
 _ITERATORS = {
     collections.abc.AsyncIterator,
     collections.abc.AsyncGenerator,
@@ -98,186 +77,6 @@ _ITERATORS = {
     collections.abc.Generator,
     collections.abc.Iterable,
 }
-
-
-@dataclass(frozen=True)
-class DependencyLifetime:
-    """One dependency of a route, and when it closes on the installed FastAPI.
-
-    Example:
-        ```python
-        for dependency in audit.routes[0].dependencies:
-            print(" → ".join(dependency.chain), dependency.closes, dependency.when)
-        # get_service → get_session response before the response (response scope)
-        ```
-
-    Attributes:
-        chain: The dependency's qualified name, preceded by those of the dependencies
-            that depend on it, outermost first (the endpoint is not part of it).
-        dependency: The dependency's `module.qualname`.
-        closes: When its teardown runs: `"response"` (mintaka's response scope, before
-            the response), `"function"` (FastAPI's `scope="function"`, 0.121+, before the
-            response), `"request"` (FastAPI's default for a `yield` dependency: after the
-            response and background tasks on 0.118+, before the response on
-            0.106 to 0.117) or `"nothing"` (no teardown).
-        when: The same in words, for the installed FastAPI version.
-        provides: The type of the value it provides, briefly (`"AsyncSession"`), when
-            its annotations say.
-    """
-
-    chain: tuple[str, ...]
-    dependency: str
-    closes: Closing
-    when: str
-    provides: str | None
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A dependency combination that fails or puts data at risk, with its fix.
-
-    Example:
-        ```python
-        for finding in audit.findings:
-            print(finding.severity, finding.route, finding.message, finding.fix)
-        ```
-
-    Attributes:
-        severity: `"error"` or `"warning"`; `mintaka-routes --audit --strict` fails on
-            errors.
-        kind: Which problem it is: `"no-response-scope"`, `"teardown-after-resource"`,
-            `"two-scopes"` or `"session-after-response"` (see
-            [`audit_dependencies`][mintaka.introspect.audit_dependencies]).
-        route: The route as `"METHODS /path"`, such as `"POST /notes"`.
-        chain: The dependencies involved, outermost first.
-        message: What goes wrong.
-        fix: How to fix it.
-    """
-
-    severity: Severity
-    kind: FindingKind
-    route: str
-    chain: tuple[str, ...]
-    message: str
-    fix: str
-
-
-@dataclass(frozen=True)
-class RouteLifetimes:
-    """The dependencies of one route and when each closes.
-
-    Example:
-        ```python
-        for route in audit.routes:
-            print(route.route, "response scope" if route.response_scope else "")
-        ```
-
-    Attributes:
-        route: The route as `"METHODS /path"`.
-        endpoint: The endpoint's `module.qualname`.
-        fastapi: Whether it is a FastAPI route; other routes have no dependencies.
-        response_scope: Whether requests to it open a response scope (a
-            `ResponseScopedRoute`, a `Router` route, or an app wrapped in
-            `ResponseScopeMiddleware`).
-        dependencies: Every dependency of the route, once each, outermost first:
-            direct, nested, and those of `dependencies=[...]` of the route, its routers
-            and the app.
-    """
-
-    route: str
-    endpoint: str
-    fastapi: bool
-    response_scope: bool
-    dependencies: tuple[DependencyLifetime, ...]
-
-
-@dataclass(frozen=True)
-class DependencyAudit:
-    """The result of [`audit_dependencies`][mintaka.introspect.audit_dependencies].
-
-    Example:
-        ```python
-        audit = audit_dependencies(app)
-        if audit.errors:
-            raise SystemExit(f"{len(audit.errors)} dependency lifetime errors")
-        ```
-
-    Attributes:
-        fastapi_version: The installed FastAPI version the lifetimes are given for, or
-            `None` when FastAPI is not installed.
-        routes: One entry per HTTP route, sorted by path.
-        findings: Every finding, errors first, then by route.
-        notes: Plain statements about the audit itself, such as that FastAPI is not
-            installed, so only Starlette routes were listed.
-    """
-
-    fastapi_version: str | None
-    routes: tuple[RouteLifetimes, ...]
-    findings: tuple[Finding, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        """The findings of severity `"error"`."""
-        return tuple(finding for finding in self.findings if finding.severity == "error")
-
-
-@dataclass(frozen=True)
-class _FastAPI:
-    """What the installed FastAPI exposes, read once per audit."""
-
-    version: tuple[int, ...]
-    version_text: str
-    has_teardown: Callable[[Any], bool]
-    scope_of: Callable[[Any], str | None]
-    parameterless: Callable[..., Any]
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
-
-
-def _read_fastapi() -> _FastAPI | None:
-    try:
-        import fastapi  # noqa: PLC0415 - only an app with FastAPI routes needs it
-        from fastapi.dependencies import models, utils  # noqa: PLC0415
-    except ImportError:
-        return None
-    dependant_class: Any = models.Dependant
-    has_teardown: Callable[[Any], bool]
-    if isinstance(getattr(dependant_class, "is_gen_callable", None), _PROPERTIES):
-        # 0.121 to about 0.160: properties of the dependant.
-        def has_teardown(dependant: Any) -> bool:
-            return bool(dependant.is_gen_callable or dependant.is_async_gen_callable)
-    else:
-        # Newest: private functions of the models module; up to 0.120: public in utils.
-        is_gen = getattr(models, "_is_gen_callable", None) or getattr(
-            utils, "is_gen_callable", None
-        )
-        is_async_gen = getattr(models, "_is_async_gen_callable", None) or getattr(
-            utils, "is_async_gen_callable", None
-        )
-        checks = (is_gen, is_async_gen) if is_gen and is_async_gen else _PLAIN_CHECKS
-
-        def has_teardown(dependant: Any) -> bool:
-            return dependant.call is not None and any(check(dependant.call) for check in checks)
-
-    computed = getattr(models, "_get_computed_scope", None)
-
-    def scope_of(dependant: Any) -> str | None:
-        if isinstance(getattr(dependant_class, "computed_scope", None), _PROPERTIES):
-            return typing.cast("str | None", dependant.computed_scope)
-        if computed is not None:
-            return typing.cast("str | None", computed(dependant=dependant))
-        return getattr(dependant, "scope", None)
-
-    return _FastAPI(
-        version=_version_tuple(fastapi.__version__),
-        version_text=fastapi.__version__,
-        has_teardown=has_teardown,
-        scope_of=scope_of,
-        parameterless=utils.get_parameterless_sub_dependant,
-    )
 
 
 def _named(cls: type, names: frozenset[tuple[str, str]]) -> bool:
@@ -311,7 +110,7 @@ class _Node:
 
 
 class _Auditor:
-    def __init__(self, api: _FastAPI, session_types: frozenset[str]) -> None:
+    def __init__(self, api: InstalledFastAPI, session_types: frozenset[str]) -> None:
         self.api = api
         self.session_types = session_types
         self._hints: dict[int, dict[str, Any]] = {}
@@ -660,7 +459,7 @@ def audit_dependencies(
     pattern = compile_exclude(exclude)
     extra_types = {t if isinstance(t, str) else qualified_name(t) for t in session_types}
     # A FastAPI route exists only once the app imported FastAPI; never import it here first.
-    api = _read_fastapi() if "fastapi" in sys.modules else None
+    api = read_fastapi() if "fastapi" in sys.modules else None
     auditor = _Auditor(api, frozenset({*DEFAULT_SESSION_TYPES, *extra_types})) if api else None
     entries: list[RouteLifetimes] = []
     findings: list[Finding] = []

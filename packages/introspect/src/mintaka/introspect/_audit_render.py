@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from mintaka.introspect._render import align, markdown_table
 
 if TYPE_CHECKING:
-    from mintaka.introspect._audit import DependencyAudit, Finding, RouteLifetimes
+    from mintaka.introspect._audit_results import DependencyAudit, Finding, RouteLifetimes
 
 __all__ = ["audit_json", "audit_markdown", "audit_text"]
 
