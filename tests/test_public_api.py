@@ -318,21 +318,7 @@ def test_every_exported_name_has_a_docstring_and_callables_an_example(
     assert without_example == [], f"{module.name}: these docstrings have no `Example:` section"
 
 
-# mintaka.introspect's public surface is being reshaped in its own change (issue 9), which
-# adds its __version__; the strict xfail turns into a failure the day it arrives: drop it then.
-_VERSION_PENDING = pytest.mark.xfail(
-    reason="mintaka.introspect does not export __version__ yet", strict=True
-)
-
-
-@pytest.mark.parametrize(
-    "distribution",
-    [
-        pytest.param(d, marks=[_VERSION_PENDING] if d.name == "mintaka-introspect" else [])
-        for d in DISTRIBUTIONS
-    ],
-    ids=[d.name for d in DISTRIBUTIONS],
-)
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS, ids=[d.name for d in DISTRIBUTIONS])
 def test_each_package_exports_the_version_of_its_distribution(
     distribution: Distribution,
 ) -> None:

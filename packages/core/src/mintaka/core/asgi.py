@@ -35,6 +35,17 @@ class ASGIApp(Protocol):
 
     The arguments are typed loosely on purpose: each framework declares its own precise
     types for the scope and the callables, and all of them are accepted.
+
+    Example:
+        An `on_error` hook returns one, here a Starlette response:
+
+        ```python
+        from starlette.responses import JSONResponse
+        from mintaka.core.asgi import ASGIApp
+
+        async def on_error(scope, error: Exception) -> ASGIApp:
+            return JSONResponse({"detail": "not saved"}, status_code=409)
+        ```
     """
 
     def __call__(self, scope: Any, receive: Any, send: Any, /) -> Awaitable[None]:

@@ -148,3 +148,7 @@ def _present_as(wrapper: Any, dependency: Any, signature: inspect.Signature) -> 
     if signature.return_annotation is not inspect.Signature.empty:
         annotations["return"] = signature.return_annotation
     wrapper.__annotations__ = annotations
+    # How tools that must not import mintaka.depends (mintaka-routes --audit, the
+    # Router's registration check) recognise a response-scoped dependency and its origin.
+    wrapper.__mintaka_response_scoped__ = True
+    wrapper.__mintaka_wrapped__ = dependency
