@@ -16,7 +16,7 @@ the per-round times of each variant, the median of the per-round ratios (the ver
 PASS or MISS) and, to show the noise, their quartiles and the ratio of the medians.
 
 Run it with `hatch run bench:run` (newest FastAPI) or, for one FastAPI version,
-`hatch run hatch-test.py3.11-0.121.0:python benchmarks/response_scope_cost.py`.
+`hatch run compat.py3.11-0.121.0:python benchmarks/response_scope_cost.py`.
 """
 
 import argparse
