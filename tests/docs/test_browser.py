@@ -61,7 +61,7 @@ def site_url() -> Iterator[str]:
         server.server_close()
 
 
-def run_chromium(chromium: str, profile: Path, *args: str) -> str:
+def run_chromium(chromium: str, profile: Path, *args: str, wait_ms: int = 10_000) -> str:
     command = [
         chromium,
         "--headless",
@@ -73,9 +73,9 @@ def run_chromium(chromium: str, profile: Path, *args: str) -> str:
         "--no-first-run",
         f"--user-data-dir={profile}",
         OFFLINE,
-        # Wait this long (ms) after load: mermaid renders and the search worker answers
+        # Wait this long after load: mermaid renders and the search worker answers
         # asynchronously.
-        "--timeout=10000",
+        f"--timeout={wait_ms}",
         "--window-size=1280,1800",
         *args,
     ]
@@ -105,13 +105,17 @@ def test_search_finds_response_scoped_dependency(
 ) -> None:
     # mkdocs-material opens the search with ?q= filled in; its web worker answers.
     url = f"{site_url}?q=response_scoped_dependency"
-    dom = run_chromium(chromium, tmp_path, "--dump-dom", url)
-    meta = re.search(r'md-search-result__meta">([^<]*)<', dom)
-    assert meta is not None
-    assert re.fullmatch(r"\d+ matching documents?", meta.group(1)), meta.group(1)
+    # The worker builds its index first; on a busy machine that takes longer.
+    for wait_ms in (10_000, 30_000, 60_000):
+        dom = run_chromium(chromium, tmp_path, "--dump-dom", url, wait_ms=wait_ms)
+        meta = re.search(r'md-search-result__meta">([^<]*)<', dom)
+        assert meta is not None
+        if "Initializing" not in meta.group(1):
+            break
+    assert re.fullmatch(r"\d+ matching documents?", meta.group(1).strip()), meta.group(1)
     results = dom[dom.index("md-search-result__list") :]
     assert "reference/depends/#mintaka.depends.response_scoped_dependency" in results
     SCREENSHOTS.mkdir(exist_ok=True)
     shot = SCREENSHOTS / "search.png"
-    run_chromium(chromium, tmp_path, f"--screenshot={shot}", url)
+    run_chromium(chromium, tmp_path, f"--screenshot={shot}", url, wait_ms=wait_ms)
     assert shot.stat().st_size > 10_000
