@@ -7,7 +7,7 @@ from tests.docs._console import EXAMPLES, REPO, read_transcript
 
 def readme_commands() -> set[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    commands = set()
+    commands: set[str] = set()
     for block in text.split("```console\n")[1:]:
         commands.update(line for line in block.split("```")[0].splitlines() if line.strip())
     return commands
