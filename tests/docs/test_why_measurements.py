@@ -53,3 +53,21 @@ def test_the_output_quoted_on_the_page_is_what_the_script_prints() -> None:
         [sys.executable, str(SCRIPT)], capture_output=True, text=True, check=True
     ).stdout
     assert printed == (EXAMPLES / "why" / "measured-0.121.0.txt").read_text()
+
+
+@pytest.mark.packaging
+def test_the_other_libraries_behave_as_the_page_says() -> None:
+    """Installs fastapi-sqla, advanced-alchemy and Litestar into a throwaway venv (once per
+    CI run, with the packaging tests) and compares with the output the page quotes."""
+    others = import_file(EXAMPLES / "why" / "measure_others.py", "docs_why_measure_others")
+    recorded = (EXAMPLES / "why" / "measured-others.txt").read_text().splitlines()
+    assert others.measure() == recorded
+    by_library = dict(line.split(": ", 1) for line in recorded)
+    # the page's claims, cell by cell
+    assert by_library["fastapi-sqla"].endswith("failed commit ['response.start 500']")
+    assert by_library["advanced-alchemy FastAPI (autocommit)"].startswith(
+        "success ['response.start 201', 'commit']"
+    )
+    assert by_library["Litestar + advanced-alchemy (autocommit)"] == (
+        "success ['commit', 'response.start 201']; failed commit ['response.start 201']"
+    )
