@@ -96,11 +96,18 @@ def replay(steps: list[Step], address: str) -> list[Step]:
 
 
 def import_file(path: Path, name: str) -> ModuleType:
-    """Import the Python file at ``path`` as a fresh module called ``name``."""
+    """Import the Python file at ``path`` as a fresh module called ``name``.
+
+    Its folder is importable while it runs, as when it is run as a script.
+    """
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module

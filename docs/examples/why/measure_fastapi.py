@@ -17,6 +17,7 @@ from typing import Any
 
 import fastapi
 from fastapi import Depends, FastAPI
+from raw_asgi import http_scope
 
 from mintaka.depends import response_scoped_dependency
 from mintaka.router import Router
@@ -75,20 +76,7 @@ def build_app(kind: str, events: list[str], *, fail: bool) -> FastAPI:
 
 async def request(app: FastAPI, events: list[str]) -> int | None:
     status: int | None = None
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/notes",
-        "raw_path": b"/notes",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [],
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = http_scope("POST", "/notes")
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
