@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -61,3 +62,22 @@ def test_a_matrix_the_hook_cannot_read_is_an_error(tmp_path: Path, content: str)
 def test_an_unknown_placeholder_is_an_error() -> None:
     with pytest.raises(hook.MatrixError, match="unknown placeholder"):
         hook.render("{{ matrix.latest }}", hook.read_matrix())
+
+
+FLOOR_CLAIM = re.compile(r"(\d+\.\d+(?:\.\d+)?)\s+to\s+the\s+newest")
+
+
+def test_every_stated_floor_is_the_matrix_floor() -> None:
+    """READMEs cannot use the placeholders (the package index shows them as they are), so
+    the FastAPI floor they state is checked against hatch.toml instead."""
+    oldest = hook.read_matrix().oldest
+    files = [REPO / "README.md", *sorted((REPO / "packages").glob("*/README.md"))]
+    files += sorted((REPO / "docs").rglob("*.md"))
+    claims = {
+        (path.relative_to(REPO).as_posix(), version)
+        for path in files
+        for version in FLOOR_CLAIM.findall(path.read_text(encoding="utf-8"))
+    }
+    assert claims, "no page states the supported range any more"
+    wrong = {claim for claim in claims if not oldest.startswith(claim[1])}
+    assert not wrong, f"these state a floor other than FastAPI {oldest}: {sorted(wrong)}"
