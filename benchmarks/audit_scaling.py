@@ -12,8 +12,9 @@ included into a FastAPI app with a prefix, so FastAPI 0.137+ includes them lazil
 older versions copy them. Building the apps is not timed. Each size is audited
 `--rounds` times, alternating, and the median is reported.
 
-Run it with `hatch run hatch-test.py3.11-0.165.0:python benchmarks/audit_scaling.py`, or
-with another FastAPI cell's environment for that version.
+Run it with `hatch run hatch-test:python benchmarks/audit_scaling.py` (newest FastAPI), or with
+a `compat` cell's environment for another version
+(`hatch run compat.py3.11-0.110.0:python benchmarks/audit_scaling.py`).
 """
 
 from __future__ import annotations
