@@ -54,8 +54,11 @@ async def observe(
     *,
     method: str = "POST",
     events: list[str] | None = None,
+    body: list[bytes] | None = None,
 ) -> Observed:
     """Send `method path` to `app`; run `at_start` when `http.response.start` is sent.
+
+    The response body's chunks are appended to `body` when it is given.
 
     An exception the app re-raises after sending its 500 (Starlette's
     `ServerErrorMiddleware` does) is kept in `Observed.raised`.
@@ -75,6 +78,8 @@ async def observe(
             observed.events.append(START)
             observed.status = message["status"]
             observed.at_start = await at_start()
+        elif message["type"] == "http.response.body" and body is not None:
+            body.append(message.get("body", b""))
 
     try:
         await app(http_scope(path, method), receive, send)
