@@ -5,7 +5,6 @@ table: what it sees is what the client may rely on when it reads the status.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 import anyio
@@ -18,30 +17,11 @@ from starlette.types import Message
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import transactional_session
-from testing.asgi import BODY, START, Exchange, call, http_scope
+from testing.asgi import http_scope
+from tests.depends._depends_asgi import START, Observed, observe
 from tests.depends._depends_db import CountingSession, Database
 
 pytestmark = pytest.mark.anyio
-
-
-@dataclass
-class Observed:
-    """What one request did, and what the database held when its response started."""
-
-    exchange: Exchange
-    keys_at_start: list[str]
-
-    @property
-    def events(self) -> list[str]:
-        return self.exchange.events
-
-    @property
-    def status(self) -> int:
-        return self.exchange.status
-
-    @property
-    def raised(self) -> Exception | None:
-        return self.exchange.raised
 
 
 @pytest.fixture
@@ -142,20 +122,7 @@ def build_app(
 async def post(database: Database, engine: AsyncEngine, path: str) -> Observed:
     """POST to a fresh app; read the table the moment `http.response.start` is sent."""
     events: list[str] = []
-    keys_at_start: list[str] = []
-
-    async def read_the_table(_start: Message) -> None:
-        keys_at_start.extend(await database.keys())
-
-    exchange = await call(
-        build_app(database, engine, events),
-        path,
-        events=events,
-        method="POST",
-        raises=(ValueError, IntegrityError),
-        on_start=read_the_table,
-    )
-    return Observed(exchange, keys_at_start)
+    return await observe(build_app(database, engine, events), path, database.keys, events=events)
 
 
 async def test_the_commit_is_visible_when_the_response_starts(
@@ -164,8 +131,8 @@ async def test_the_commit_is_visible_when_the_response_starts(
     observed = await post(database, app_engine, "/notes/a")
 
     assert observed.status == 201
-    assert observed.keys_at_start == ["a"]
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == ["a"]
+    assert observed.events == ["session close", START]
 
 
 async def test_a_commit_that_fails_on_a_deferred_constraint_is_never_acknowledged(
@@ -175,8 +142,8 @@ async def test_a_commit_that_fails_on_a_deferred_constraint_is_never_acknowledge
 
     assert observed.status == 500
     assert isinstance(observed.raised, IntegrityError)
-    assert observed.keys_at_start == []
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == []
+    assert observed.events == ["session close", START]
     assert await database.keys() == []
 
 
@@ -189,8 +156,8 @@ async def test_a_duplicate_found_when_the_commit_flushes_rolls_back_everything(
 
     assert observed.status == 500
     assert isinstance(observed.raised, IntegrityError)
-    assert observed.keys_at_start == ["taken"]
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == ["taken"]
+    assert observed.events == ["session close", START]
 
 
 async def test_an_endpoint_error_rolls_back_what_it_flushed(
@@ -200,8 +167,8 @@ async def test_an_endpoint_error_rolls_back_what_it_flushed(
 
     assert observed.status == 500
     assert isinstance(observed.raised, ValueError)
-    assert observed.keys_at_start == []
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == []
+    assert observed.events == ["session close", START]
 
 
 async def test_an_http_exception_rolls_back_too(
@@ -210,18 +177,18 @@ async def test_an_http_exception_rolls_back_too(
     observed = await post(database, app_engine, "/refused/a")
 
     assert observed.status == 409
-    assert observed.keys_at_start == []
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == []
+    assert observed.events == ["session close", START]
 
 
-async def test_a_returned_error_response_commits_as_documented(
+async def test_a_returned_error_response_rolls_back(
     database: Database, app_engine: AsyncEngine
 ) -> None:
     observed = await post(database, app_engine, "/declined/a")
 
     assert observed.status == 409
-    assert observed.keys_at_start == ["a"]
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == []
+    assert observed.events == ["session close", START]
 
 
 async def test_each_request_gets_its_own_session(
@@ -230,8 +197,8 @@ async def test_each_request_gets_its_own_session(
     first = await post(database, app_engine, "/notes/a")
     second = await post(database, app_engine, "/notes/b")
 
-    assert (first.keys_at_start, second.keys_at_start) == (["a"], ["a", "b"])
-    assert first.events == second.events == ["session close", START, BODY]
+    assert (first.at_start, second.at_start) == (["a"], ["a", "b"])
+    assert first.events == second.events == ["session close", START]
 
 
 async def test_an_explicit_rollback_then_a_returned_response_commits_nothing(
@@ -240,8 +207,8 @@ async def test_an_explicit_rollback_then_a_returned_response_commits_nothing(
     observed = await post(database, app_engine, "/discarded/a")
 
     assert observed.status == 200
-    assert observed.keys_at_start == []
-    assert observed.events == ["session close", START, BODY]
+    assert observed.at_start == []
+    assert observed.events == ["session close", START]
 
 
 async def test_a_background_task_cannot_write_silently_through_the_closed_session(
@@ -253,7 +220,6 @@ async def test_a_background_task_cannot_write_silently_through_the_closed_sessio
     assert observed.events == [
         "session close",
         START,
-        BODY,
         "late write refused: InvalidRequestError",
     ]
     assert await database.keys() == []

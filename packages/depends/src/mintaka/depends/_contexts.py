@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 import anyio
 import anyio.to_thread
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager, AbstractContextManager
     from types import TracebackType
 
-__all__ = ["ContextFactory", "context_factory"]
+__all__ = ["ContextFactory", "context_factory", "run_in_own_thread"]
 
 ContextFactory: TypeAlias = "Callable[..., AbstractAsyncContextManager[Any]]"
 
@@ -32,6 +32,19 @@ _EXPECTED = (
     "function, or a callable that returns an async context manager or a context manager "
     "(for example async_sessionmaker.begin, or a class with __aenter__/__aexit__)"
 )
+
+
+_R = TypeVar("_R")
+
+
+async def run_in_own_thread(function: Callable[..., _R], *args: Any) -> _R:
+    """Run blocking teardown in a worker thread that does not wait for the threadpool.
+
+    A limiter of its own: when every default worker thread is taken by requests that wait
+    for a resource only this teardown releases (a pooled connection, a lock), the teardown
+    must still run.
+    """
+    return await anyio.to_thread.run_sync(function, *args, limiter=anyio.CapacityLimiter(1))
 
 
 class ContextInThreadpool:
@@ -51,11 +64,7 @@ class ContextInThreadpool:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool | None:
-        # A limiter of its own: when every default worker thread is taken by requests
-        # that wait for a resource only this exit releases, the exit must still run.
-        return await anyio.to_thread.run_sync(
-            self._context.__exit__, exc_type, exc, traceback, limiter=anyio.CapacityLimiter(1)
-        )
+        return await run_in_own_thread(self._context.__exit__, exc_type, exc, traceback)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._context!r})"
