@@ -138,8 +138,7 @@ def listen(port: int) -> socket.socket:
                 "with --port (for example --port 8001)"
             ) from None
         raise StartupError(
-            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another port "
-            "with --port"
+            f"cannot listen on 127.0.0.1:{port} ({error.strerror}); choose another port with --port"
         ) from None
     return sock
 
