@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -12,10 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from examples.notes.body_limit import BodySizeLimit
 from mintaka.depends.sqlalchemy import transactional_session
 from mintaka.router import Router
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///notes.db"
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body the service reads; larger ones are answered with 413."""
 
 
 class Base(DeclarativeBase):
@@ -40,6 +43,22 @@ class Note(BaseModel):
     text: str = Field(max_length=2000)
 
 
+class Problem(BaseModel):
+    """An error, as the service answers it."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No note has this slug"},
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not JSON text"},
+    409: {"model": Problem, "description": "A note with this slug is stored already"},
+    413: {"model": Problem, "description": f"The body is larger than {MAX_BODY_BYTES} bytes"},
+}
+
+
 async def conflict(request: Request, exc: Exception) -> JSONResponse:
     """Answer a write that the database refused at commit with 409 Conflict."""
     return JSONResponse(
@@ -52,7 +71,8 @@ def create_app(database_url: str = DEFAULT_DATABASE_URL) -> FastAPI:
     """Build the notes service on the database at ``database_url``.
 
     Each request's session commits before the response is sent: a `201` means the note is
-    stored, and a note that cannot be stored is answered with `409`.
+    stored, and a note that cannot be stored is answered with `409`. Request bodies over
+    `MAX_BODY_BYTES` are answered with `413`; `HEAD` works wherever `GET` does.
 
     Args:
         database_url: An async SQLAlchemy URL: SQLite through aiosqlite by default, or
@@ -68,26 +88,28 @@ def create_app(database_url: str = DEFAULT_DATABASE_URL) -> FastAPI:
     Session = Annotated[AsyncSession, Depends(session_dependency)]  # noqa: N806
     router = Router(prefix="/notes", tags=["notes"])
 
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, responses=WRITE_ERRORS)
     async def create_note(note: Note, session: Session) -> Note:
         # No flush here: the INSERT, and a duplicate slug with it, happen at commit,
         # which mintaka runs before this 201 is sent.
         session.add(NoteRow(slug=note.slug, text=note.text))
         return note
 
+    @router.head("", include_in_schema=False)
     @router.get("")
     async def list_notes(session: Session) -> list[Note]:
         rows = await session.scalars(select(NoteRow).order_by(NoteRow.slug))
         return [Note.model_validate(row) for row in rows]
 
-    @router.get("/{slug}")
+    @router.head("/{slug}", include_in_schema=False)
+    @router.get("/{slug}", responses=NOT_FOUND)
     async def read_note(slug: str, session: Session) -> Note:
         row = await session.get(NoteRow, slug)
         if row is None:
             raise HTTPException(status_code=404, detail=f"no note {slug!r}")
         return Note.model_validate(row)
 
-    @router.delete("/{slug}", status_code=204)
+    @router.delete("/{slug}", status_code=204, responses=NOT_FOUND)
     async def delete_note(slug: str, session: Session) -> None:
         row = await session.get(NoteRow, slug)
         if row is None:
@@ -104,4 +126,5 @@ def create_app(database_url: str = DEFAULT_DATABASE_URL) -> FastAPI:
     app = FastAPI(title="mintaka notes", lifespan=lifespan)
     app.include_router(router)
     app.add_exception_handler(IntegrityError, conflict)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     return app

@@ -171,6 +171,30 @@ async def test_sync_endpoints_flush_and_read_back_through_the_sync_session(
     assert (observed.status, observed.at_start, events) == (201, ["a"], [START])
 
 
+async def test_a_refused_sync_commit_leaves_no_transaction_or_lock_behind(
+    database: Database, sync_engine: Engine
+) -> None:
+    get_session = transactional_session(sessionmaker(sync_engine))
+    notes = database.notes
+    router = APIRouter(route_class=ResponseScopedRoute)
+
+    @router.post("/orphans/{key}", status_code=201)
+    def create_orphan(key: str, session: Annotated[Session, Depends(get_session)]) -> str:
+        # The foreign key is deferred: only the COMMIT checks it, and refuses it.
+        session.execute(notes.insert().values(key=key, parent_id=999))
+        return key
+
+    app = FastAPI()
+    app.include_router(router)
+
+    observed = await observe(app, "/orphans/a", database.keys)
+    with anyio.fail_after(3):
+        await database.insert("written-after")
+
+    assert (observed.status, observed.at_start) == (500, [])
+    assert await database.keys() == ["written-after"]
+
+
 @pytest.fixture
 def hero_model(sync_engine: Engine) -> Iterator[type[sqlmodel.SQLModel]]:
     """A SQLModel table and registry of its own, so that tests and runs do not collide."""

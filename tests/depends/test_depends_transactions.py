@@ -147,6 +147,19 @@ async def test_a_commit_that_fails_on_a_deferred_constraint_is_never_acknowledge
     assert await database.keys() == []
 
 
+async def test_a_refused_commit_leaves_no_transaction_or_lock_behind(
+    database: Database, app_engine: AsyncEngine
+) -> None:
+    # The app's pool keeps the connection whose COMMIT was refused. Were its transaction
+    # still open, SQLite's write lock would stay taken and this write would wait for it.
+    observed = await post(database, app_engine, "/orphans/a")
+    with anyio.fail_after(3):
+        await database.insert("written-after")
+
+    assert observed.status == 500
+    assert await database.keys() == ["written-after"]
+
+
 async def test_a_duplicate_found_when_the_commit_flushes_rolls_back_everything(
     database: Database, app_engine: AsyncEngine
 ) -> None:

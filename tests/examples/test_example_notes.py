@@ -1,12 +1,22 @@
-"""The README's main job, ``hatch run example``, works as written: on SQLite and PostgreSQL."""
+"""The README's main job, ``hatch run example``, works as written: on SQLite and PostgreSQL.
+
+`--serve` says where to look and keeps its notes across restarts; a taken port or a bad
+or unreachable database is one line on stderr that names the fix, never a traceback.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,3 +54,120 @@ def test_notes_demo_runs_on_postgresql() -> None:
     if not url:
         pytest.skip("MINTAKA_TEST_POSTGRES_URL is not set; .ci/run sets it")
     assert_every_promise_held(run_demo("--database-url", url))
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (racy, but the kernel rarely hands it out again)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(folder: Path, port: int) -> Iterator[list[str]]:
+    """`python -m examples.notes --serve` run from `folder`; yields the lines it printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "examples.notes", "--serve", "--port", str(port)],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Press Ctrl+C"):
+                break
+        else:
+            pytest.fail(f"--serve stopped before serving: {lines}")
+        wait_until_serving(port)
+        yield lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert process.returncode == 0
+
+
+def wait_until_serving(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/notes", timeout=5)
+        except httpx.TransportError:
+            time.sleep(0.05)
+        else:
+            return
+    pytest.fail(f"nothing answers on port {port}")
+
+
+def test_serve_prints_its_urls_and_keeps_notes_across_restarts(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with serving(tmp_path, port) as printed:
+        note = {"slug": "kept", "text": "survives a restart"}
+        assert httpx.post(f"{base}/notes", json=note).status_code == 201
+    assert f"  interactive docs: {base}/docs" in printed
+    assert f"  OpenAPI document: {base}/openapi.json" in printed
+    assert (tmp_path / "notes.db").is_file()
+    with serving(tmp_path, port):
+        assert httpx.get(f"{base}/notes/kept").json() == note
+
+
+def run_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "examples.notes", *args],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *naming: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for text in naming:
+        assert text in lines[0]
+
+
+def test_a_taken_port_is_one_line_that_names_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = run_in(tmp_path, "--serve", "--port", port)
+    assert_one_line_error(result, f"port {port}", "--port")
+
+
+@pytest.mark.parametrize(
+    ("args", "naming"),
+    [
+        (["--database-url", "not a url"], "--database-url 'not a url'"),
+        (["--database-url", "postgresql+asyncpg://postgres@127.0.0.1:1/test"], "127.0.0.1:1"),
+        (["--database-url", "sqlite+aiosqlite:////no/such/folder/notes.db"], "/no/such/folder"),
+        (["--database-url", "mysql+nosuchdriver://db"], "'mysql+nosuchdriver://db'"),
+        (["--serve", "--database-url", "postgresql+asyncpg://u@127.0.0.1:1/x"], "127.0.0.1:1"),
+    ],
+)
+def test_a_bad_or_unreachable_database_is_one_line_that_names_the_url(
+    tmp_path: Path, args: list[str], naming: str
+) -> None:
+    assert_one_line_error(run_in(tmp_path, *args), naming, "--database-url")
+
+
+def test_help_says_where_the_notes_are_kept(tmp_path: Path) -> None:
+    result = run_in(tmp_path, "--help")
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert "./notes.db" in result.stdout
+    assert "--database-url" in result.stdout

@@ -170,7 +170,13 @@ class _AsyncTransaction:
         try:
             if self._transaction.is_active:
                 if self._rule.commits(self._request, exc):
-                    await self._transaction.commit()
+                    try:
+                        await self._transaction.commit()
+                    except BaseException:
+                        # A COMMIT the database refused (a deferred constraint) can leave
+                        # its transaction, and on SQLite the write lock, open: end it here.
+                        await self._transaction.rollback()
+                        raise
                 else:
                     await self._transaction.rollback()
         finally:
@@ -222,7 +228,11 @@ class _SyncTransaction:
         try:
             if self._transaction.is_active:
                 if commit:
-                    self._transaction.commit()
+                    try:
+                        self._transaction.commit()
+                    except BaseException:
+                        self._transaction.rollback()  # as in the async context, above
+                        raise
                 else:
                     self._transaction.rollback()
         finally:
