@@ -79,6 +79,13 @@ def many_dependencies_app(route_class: type[APIRoute], dependencies: Sequence[An
     return app
 
 
+def route_class() -> type[APIRoute]:
+    """Mintaka's `ResponseScopedRoute`."""
+    from mintaka.core.fastapi import ResponseScopedRoute
+
+    return ResponseScopedRoute
+
+
 def mintaka_scoped(dependency: Callable[..., Any]) -> Any:
     """`Depends(response_scoped_dependency(dependency))`."""
     from mintaka.depends import response_scoped_dependency
@@ -103,7 +110,7 @@ SELECT_NOTE = text("SELECT text FROM notes WHERE id = 1")
 class Database:
     """A SQLite file with one note, and the engines and sessionmakers for it."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, *, populate: bool = True) -> None:
         if directory is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="mintaka-bench-")
             directory = Path(self._temporary.name)
@@ -111,10 +118,10 @@ class Database:
         self.sync_engine: Engine = create_engine(
             f"sqlite:///{self.path}", connect_args={"check_same_thread": False}
         )
-        with self.sync_engine.begin() as connection:
-            connection.execute(text("CREATE TABLE IF NOT EXISTS notes (id INTEGER, text TEXT)"))
-            connection.execute(text("DELETE FROM notes"))
-            connection.execute(text("INSERT INTO notes VALUES (1, 'buy milk')"))
+        if populate:  # False: another process did
+            with self.sync_engine.begin() as connection:
+                connection.execute(text("CREATE TABLE notes (id INTEGER, text TEXT)"))
+                connection.execute(text("INSERT INTO notes VALUES (1, 'buy milk')"))
         self.async_engine: AsyncEngine = create_async_engine(f"sqlite+aiosqlite:///{self.path}")
         self.async_sessionmaker = async_sessionmaker(self.async_engine)
         self.sessionmaker = sessionmaker(self.sync_engine)

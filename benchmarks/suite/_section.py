@@ -19,9 +19,19 @@ class Options:
     output: Path = Path("docs/benchmarks")
     fastapi_versions: tuple[str, ...] = ()
 
-    def pick(self, full: int, quick: int) -> int:
+    def pick(self, full: float, quick: float) -> float:
         """`full`, or `quick` in a quick run."""
         return quick if self.quick else full
+
+    def size(self, full: int, quick: int) -> int:
+        """A count: `full`, or `quick` in a quick run."""
+        return quick if self.quick else full
+
+    def rounds(self, full: int, *, warmup: int = 1) -> dict[str, Any]:
+        """The arguments of `interleave`: `full` rounds after `warmup`, or 2 and none."""
+        if self.quick:
+            return {"rounds": 2, "warmup": 0, "collect": False}
+        return {"rounds": full, "warmup": warmup}
 
 
 @dataclass

@@ -30,14 +30,21 @@ def _order(names: Sequence[str], round_number: int) -> list[str]:
     return [*names[shift:], *names[:shift]]
 
 
-def interleave(measures: Mapping[str, Measure], *, rounds: int, warmup: int = 1) -> Samples:
-    """Run `warmup + rounds` rounds of every measure; keep the values of the last `rounds`."""
+def interleave(
+    measures: Mapping[str, Measure], *, rounds: int, warmup: int = 1, collect: bool = True
+) -> Samples:
+    """Run `warmup + rounds` rounds of every measure; keep the values of the last `rounds`.
+
+    With `collect`, the cycle collector runs before every block (skipped in quick runs,
+    where it would take most of the time).
+    """
     names = list(measures)
     samples: Samples = {name: [] for name in names}
     for round_number in range(warmup + rounds):
         for name in _order(names, round_number):
             # The collector stays on, as in production; each block starts from a clean heap.
-            gc.collect()
+            if collect:
+                gc.collect()
             value = measures[name]()
             if round_number >= warmup:
                 samples[name].append(value)
@@ -45,14 +52,15 @@ def interleave(measures: Mapping[str, Measure], *, rounds: int, warmup: int = 1)
 
 
 async def interleave_async(
-    measures: Mapping[str, AsyncMeasure], *, rounds: int, warmup: int = 1
+    measures: Mapping[str, AsyncMeasure], *, rounds: int, warmup: int = 1, collect: bool = True
 ) -> Samples:
     """[`interleave`][] for measures that run in the event loop."""
     names = list(measures)
     samples: Samples = {name: [] for name in names}
     for round_number in range(warmup + rounds):
         for name in _order(names, round_number):
-            gc.collect()
+            if collect:
+                gc.collect()
             value = await measures[name]()
             if round_number >= warmup:
                 samples[name].append(value)

@@ -40,9 +40,9 @@ async def _database() -> AsyncIterator[int]:
     yield 1
 
 
-def _template() -> list[APIRoute]:
+def _template(distinct: int) -> list[APIRoute]:
     router = APIRouter()
-    for number in range(DISTINCT):
+    for number in range(distinct):
 
         async def read_item(
             item_id: int, database: Annotated[int, Depends(_database)]
@@ -118,11 +118,11 @@ def _functions() -> tuple[dict[str, Callable[[Any], object]], str | None]:
     return functions, None
 
 
-def _timer(function: Callable[[Any], object], app: FastAPI) -> Callable[[], float]:
+def _timer(function: Callable[[Any], object], app: FastAPI, minimum: float) -> Callable[[], float]:
     start = time.perf_counter()
     function(app)
     single = max(time.perf_counter() - start, 1e-6)
-    repeats = max(1, round(MINIMUM_BLOCK / single))
+    repeats = max(1, round(minimum / single))
 
     def block() -> float:
         start = time.perf_counter()
@@ -136,8 +136,9 @@ def _timer(function: Callable[[Any], object], app: FastAPI) -> Callable[[], floa
 def run(options: Options) -> dict[str, Any]:
     """Time every function on every shape and size; the section for results.json."""
     sizes = (200, 2000, 20000) if not options.quick else (20, 200)
-    rounds = options.pick(5, 2)
-    template = _template()
+    schedule = options.rounds(5)
+    minimum = options.pick(MINIMUM_BLOCK, 0)
+    template = _template(options.size(DISTINCT, 10))
     functions, audit_missing = _functions()
     groups: list[Group] = []
     for shape, build in SHAPES.items():
@@ -146,7 +147,7 @@ def run(options: Options) -> dict[str, Any]:
             group = Group(f"{function_name}, {shape}")
             names = {size: f"{size:,} routes" for size in sizes}
             samples = interleave(
-                {names[size]: _timer(function, apps[size]) for size in sizes}, rounds=rounds
+                {names[size]: _timer(function, apps[size], minimum) for size in sizes}, **schedule
             )
             group.variants = [
                 variant(names[size], samples[names[size]], scale=1e3, unit="ms per call")
@@ -168,7 +169,8 @@ def run(options: Options) -> dict[str, Any]:
         groups.append(skip(Group("audit_dependencies"), audit_missing))
     return section(
         TITLE,
-        f"Sizes {', '.join(f'{s:,}' for s in sizes)} routes; {rounds} interleaved rounds after "
+        f"Sizes {', '.join(f'{s:,}' for s in sizes)} routes; {schedule['rounds']} interleaved "
+        "rounds after "
         "one warm-up; a block repeats a call until it lasts 20 ms; the ratio of a 10x step is "
         "the median of the per-round ratios of the time per call (linear growth reads 10).",
         groups,

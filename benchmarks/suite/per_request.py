@@ -31,27 +31,20 @@ SYNC_SESSION_GOAL = 1.10
 DEPENDENCY_COUNTS = (1, 5, 20)
 
 
-def _route_class() -> type[APIRoute]:
-    from mintaka.core.fastapi import ResponseScopedRoute
-
-    return ResponseScopedRoute
-
-
 async def _measure(group: Group, apps: dict[str, ASGIApp], options: Options) -> Any:
     """Run the apps of `group` in interleaved rounds; fill in its variants; the samples."""
     await same_answers(apps)
-    requests = options.pick(200, 20)
+    requests = options.size(200, 20)
 
     def timer(app: ASGIApp) -> Callable[[], Any]:
         return lambda: seconds_per_request(app, requests)
 
     samples = await interleave_async(
         {name: timer(app) for name, app in apps.items()},
-        rounds=options.pick(100, 3),
-        warmup=options.pick(5, 1),
+        **options.rounds(100, warmup=5),
     )
     for name, app in apps.items():
-        garbage = await cyclic_garbage(app, options.pick(200, 20))
+        garbage = await cyclic_garbage(app, options.size(200, 20))
         group.variants.append(
             variant(name, samples[name], garbage_per_request=garbage, requests=requests)
         )
@@ -64,7 +57,7 @@ async def route_group(options: Options) -> Group:
     apps: dict[str, ASGIApp] = {
         "APIRoute": _apps.notes_app(APIRoute),
         "APIRoute (A/A copy)": _apps.notes_app(APIRoute),
-        "ResponseScopedRoute": _apps.notes_app(_route_class()),
+        "ResponseScopedRoute": _apps.notes_app(_apps.route_class()),
     }
     samples = await _measure(group, apps, options)
     group.comparisons += [
@@ -97,7 +90,7 @@ async def dependency_group(options: Options) -> Group:
 
     apps: dict[str, ASGIApp] = {
         plain: _apps.notes_app(APIRoute, Depends(dependency)),
-        ours: _apps.notes_app(_route_class(), _apps.mintaka_scoped(dependency)),
+        ours: _apps.notes_app(_apps.route_class(), _apps.mintaka_scoped(dependency)),
     }
     scoped, scoped_name = _apps.fastapi_scoped(dependency)
     function_name = f"APIRoute + {scoped_name}"
@@ -138,7 +131,7 @@ async def many_dependencies_group(options: Options, count: int) -> Group:
     apps: dict[str, ASGIApp] = {
         fastapi_name: _apps.many_dependencies_app(APIRoute, [d for d, _ in theirs]),
         ours: _apps.many_dependencies_app(
-            _route_class(), [_apps.mintaka_scoped(d) for d in dependencies]
+            _apps.route_class(), [_apps.mintaka_scoped(d) for d in dependencies]
         ),
     }
     samples = await _measure(group, apps, options)
@@ -199,7 +192,7 @@ async def session_group(options: Options, database: _apps.Database, *, sync: boo
     ours = "ResponseScopedRoute + transactional_session"
     apps: dict[str, ASGIApp] = {
         theirs: build(APIRoute, scoped),
-        ours: build(_route_class(), Depends(ours_dependency)),
+        ours: build(_apps.route_class(), Depends(ours_dependency)),
     }
     samples = await _measure(group, apps, options)
     group.comparisons.append(
@@ -233,7 +226,7 @@ def run(options: Options) -> dict[str, Any]:
     return section(
         TITLE,
         "Raw ASGI calls in one event loop, no server; "
-        f"{options.pick(100, 3)} interleaved rounds of {options.pick(200, 20)} requests "
+        f"{options.rounds(100)['rounds']} interleaved rounds of {options.size(200, 20)} requests "
         "per variant; times are medians of per-round means; ratios are medians of "
         "per-round ratios.",
         groups,

@@ -11,6 +11,9 @@ _STANDARD = {"name", "unit", "median", "q1", "q3", "rounds"}
 _COLUMN_NAMES = {
     "garbage_per_request": "objects/request left to the cycle collector",
     "requests": "requests per round",
+    "fastapi_or_pydantic_loaded": "FastAPI or pydantic modules loaded",
+    "p50_ms": "p50 latency (ms)",
+    "p99_ms": "p99 latency (ms)",
 }
 
 
@@ -71,11 +74,16 @@ def comparisons_table(comparisons: list[dict[str, Any]]) -> list[str]:
     """Each ratio: the median of the per-round ratios, its quartiles, the goal, the verdict."""
     if not comparisons:
         return []
-    header = ["ratio", "median of per-round ratios", "quartiles", "ratio of medians", "goal", ""]
+    header = ["comparison", "median of per-round ratios", "quartiles", "ratio of medians"]
+    header += ["goal", ""]
     rows = []
     for c in comparisons:
         if "skipped" in c:
             rows.append([c["label"], "—", "—", "—", "—", verdict(c)])
+            continue
+        if "value" in c:  # a single figure against a goal, not a ratio
+            goal = c.get("goal_text") or _number(c.get("goal"))
+            rows.append([c["label"], f"**{_number(c['value'])}**", "—", "—", goal, verdict(c)])
             continue
         note = f" ({c['note']})" if c.get("note") else ""
         rows.append(
@@ -105,6 +113,9 @@ def section_markdown(name: str, section: dict[str, Any], level: int = 2) -> list
             continue
         lines += variants_table(group["variants"])
         lines += comparisons_table(group["comparisons"])
+    for table in section.get("tables", []):
+        lines += [f"{hashes}# {table['title']}", ""]
+        lines += _table(table["header"], table["rows"])
     for note in section.get("notes", []):
         lines.append(f"- {note}")
     if section.get("notes"):
@@ -127,10 +138,32 @@ def machine_markdown(machine: dict[str, Any]) -> list[str]:
     ]
 
 
+def goals(results: dict[str, Any]) -> list[str]:
+    """Every comparison that has a goal, met or missed, in one table."""
+    rows = []
+    for section in results["sections"].values():
+        for group in section.get("groups", []):
+            for c in group["comparisons"]:
+                if c.get("goal") is None and "skipped" not in c:
+                    continue
+                figure = "—" if "skipped" in c else _number(c.get("value", c.get("ratio")))
+                goal = "—" if "skipped" in c else c.get("goal_text") or _goal(c)
+                rows.append([section["title"], c["label"], figure, goal, verdict(c)])
+        rows += [
+            [section["title"], group["title"], "—", "—", f"skipped: {group['skipped']}"]
+            for group in section.get("groups", [])
+            if group.get("skipped")
+        ]
+    return _table(["section", "comparison", "figure", "goal", ""], rows)
+
+
 def markdown(results: dict[str, Any]) -> str:
-    """The whole report: the machine, then every section in order."""
+    """The whole report: the machine, every goal, then every section in order."""
     lines = ["<!-- Written by `python -m benchmarks` from results.json; do not edit. -->", ""]
     lines += machine_markdown(results["machine"])
+    lines += ["### Every goal", "", *goals(results)]
+    if results.get("plot"):
+        lines += [f"![Every ratio against its goal]({results['plot']})", ""]
     for name, section in results["sections"].items():
         lines += section_markdown(name, section, level=3)
     return "\n".join(lines).rstrip() + "\n"

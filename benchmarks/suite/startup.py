@@ -58,7 +58,7 @@ def run(options: Options) -> dict[str, Any]:
     """Time both builds in interleaved rounds; the section for results.json."""
     from mintaka.router import Router
 
-    count = options.pick(2000, 20)
+    count = options.size(2000, 20)
     functions = endpoints(count)
     classes: dict[str, type[APIRouter]] = {
         "APIRouter": APIRouter,
@@ -74,9 +74,7 @@ def run(options: Options) -> dict[str, Any]:
 
         return once
 
-    samples = interleave(
-        {name: timer(cls) for name, cls in classes.items()}, rounds=options.pick(5, 2)
-    )
+    samples = interleave({name: timer(cls) for name, cls in classes.items()}, **options.rounds(5))
     group = Group(f"An app of {count:,} routes")
     group.variants = [variant(name, samples[name], scale=1e3, unit="ms") for name in classes]
     group.comparisons = [
@@ -93,6 +91,6 @@ def run(options: Options) -> dict[str, Any]:
         TITLE,
         f"One build = a router with {count:,} routes (`GET /items/N/{{item_id}}` returning a "
         f"pydantic model, response model inferred from the annotation) included into a new "
-        f"`FastAPI()`; {options.pick(5, 2)} interleaved rounds after one warm-up round.",
+        f"`FastAPI()`; {options.rounds(5)['rounds']} interleaved rounds after one warm-up round.",
         [group],
     )
