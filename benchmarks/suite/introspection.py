@@ -155,7 +155,7 @@ def run(options: Options) -> dict[str, Any]:
             ]
             group.comparisons = [
                 compare(
-                    f"{names[larger]} / {names[smaller]}",
+                    f"{function_name}, {shape}: {names[larger]} / {names[smaller]}",
                     samples,
                     names[larger],
                     names[smaller],
