@@ -33,15 +33,17 @@ def _ratio_plot(axes: Axes, comparisons: list[dict[str, Any]]) -> None:
         "tab:gray" if c["met"] is None else "tab:green" if c["met"] else "tab:red"
         for c in comparisons
     ]
-    places = range(len(comparisons))
-    axes.barh(places, ratios, xerr=[low, high], color=colours, capsize=3)
+    places = list(range(len(comparisons)))
+    # Points, not bars: the ratios sit near 1, and a bar from 0 would hide the difference.
+    for place, ratio, below, above, colour in zip(places, ratios, low, high, colours, strict=True):
+        axes.errorbar(ratio, place, xerr=[[below], [above]], fmt="o", color=colour, capsize=3)
     for place, comparison in zip(places, comparisons, strict=True):
         if comparison["goal"] is not None:
             axes.plot([comparison["goal"]] * 2, [place - 0.4, place + 0.4], color="black")
     axes.axvline(1.0, color="tab:blue", linestyle=":", linewidth=1)
-    axes.set_yticks(list(places), labels, fontsize=7)
+    axes.set_yticks(places, labels, fontsize=7)
     axes.invert_yaxis()
-    axes.set_xlabel("ratio (median of per-round ratios; bar = quartiles, black tick = goal)")
+    axes.set_xlabel("ratio (median of per-round ratios; line = quartiles, black tick = goal)")
 
 
 def _figure(height: float) -> Figure:
