@@ -99,11 +99,13 @@ def compare(
     goal: float | None,
     higher_is_better: bool = False,
     note: str = "",
+    key: str = "",
 ) -> dict[str, Any]:
     """Compare `ours` with `baseline`: the median of the per-round ratios against `goal`.
 
     `goal` is a ceiling (the ratio must stay at or below it) unless `higher_is_better`,
-    then a floor; `None` reports the ratio without a goal.
+    then a floor; `None` reports the ratio without a goal. `key` names the comparison
+    the same way on every FastAPI version (its label names the baseline, which differs).
     """
     mine, theirs = samples[ours], samples[baseline]
     ratios = [a / b for a, b in zip(mine, theirs, strict=True)]
@@ -112,6 +114,7 @@ def compare(
     if goal is not None:
         met = ratio >= goal if higher_is_better else ratio <= goal
     return {
+        "key": key or label,
         "label": label,
         "ours": ours,
         "baseline": baseline,
@@ -126,9 +129,9 @@ def compare(
     }
 
 
-def skipped(label: str, reason: str) -> dict[str, Any]:
+def skipped(label: str, reason: str, *, key: str = "") -> dict[str, Any]:
     """A comparison that could not run here, and why."""
-    return {"label": label, "skipped": reason}
+    return {"key": key or label, "label": label, "skipped": reason}
 
 
 def finite(value: object) -> bool:

@@ -16,7 +16,7 @@ from benchmarks.suite import _apps
 from benchmarks.suite._asgi import ASGIApp, cyclic_garbage, same_answers, seconds_per_request
 from benchmarks.suite._features import Missing, attribute
 from benchmarks.suite._section import Group, Options, section, skip
-from benchmarks.suite._timing import compare, interleave_async, variant
+from benchmarks.suite._timing import compare, interleave_async, skipped, variant
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,6 +68,7 @@ async def route_group(options: Options) -> Group:
             "APIRoute",
             goal=None,
             note="reads about 1.00 when the method works; its spread is the noise",
+            key="a/a",
         ),
         compare(
             "ResponseScopedRoute / APIRoute",
@@ -75,6 +76,7 @@ async def route_group(options: Options) -> Group:
             "ResponseScopedRoute",
             "APIRoute",
             goal=ROUTE_GOAL,
+            key="route",
         ),
     ]
     return group
@@ -98,7 +100,14 @@ async def dependency_group(options: Options) -> Group:
         apps[function_name] = _apps.notes_app(APIRoute, scoped)
     samples = await _measure(group, apps, options)
     group.comparisons.append(
-        compare(f"response_scoped_dependency / {plain}", samples, ours, plain, goal=None)
+        compare(
+            f"response_scoped_dependency / {plain}",
+            samples,
+            ours,
+            plain,
+            goal=None,
+            key="dependency/plain",
+        )
     )
     if function_name != plain:
         group.comparisons.append(
@@ -108,14 +117,16 @@ async def dependency_group(options: Options) -> Group:
                 ours,
                 function_name,
                 goal=DEPENDENCY_GOAL,
+                key="dependency/function",
             )
         )
     else:
         group.comparisons.append(
-            {
-                "label": 'response_scoped_dependency / Depends(scope="function")',
-                "skipped": 'Depends(scope="function") needs FastAPI >= 0.121',
-            }
+            skipped(
+                'response_scoped_dependency / Depends(scope="function")',
+                'Depends(scope="function") needs FastAPI >= 0.121',
+                key="dependency/function",
+            )
         )
     return group
 
@@ -143,6 +154,7 @@ async def many_dependencies_group(options: Options, count: int) -> Group:
             ours,
             fastapi_name,
             goal=DEPENDENCY_GOAL if has_scope else None,
+            key=f"dependencies/{count}",
         )
     )
     return group
@@ -167,6 +179,7 @@ async def middleware_group(options: Options) -> Group:
             "ResponseScopeMiddleware(FastAPI app)",
             "FastAPI app",
             goal=MIDDLEWARE_GOAL,
+            key="middleware",
         )
     )
     return group
@@ -202,6 +215,7 @@ async def session_group(options: Options, database: _apps.Database, *, sync: boo
             ours,
             theirs,
             goal=SYNC_SESSION_GOAL if sync else ASYNC_SESSION_GOAL,
+            key=f"session/{'sync' if sync else 'async'}",
         )
     )
     return group

@@ -55,27 +55,25 @@ def _cell(comparison: dict[str, Any] | None) -> str:
     return f"{comparison['ratio']:.3f}{mark}"
 
 
-def _label(comparison: dict[str, Any]) -> str:
-    # The baseline of a dependency is Depends(scope="function") from 0.121 and a plain
-    # yield dependency before; one row per comparison, whatever the baseline was called.
-    label: str = comparison["label"]
-    return label.replace("Depends (plain yield)", 'Depends(scope="function")')
-
-
 def table(by_version: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """One row per comparison, one column per FastAPI version."""
+    """One row per comparison, one column per FastAPI version.
+
+    Rows are matched by the comparison's key: the baseline of a dependency is
+    `Depends(scope="function")` from 0.121 and a plain `yield` dependency before, so its
+    label differs between versions. A row shows the label of the last version.
+    """
     rows: dict[str, dict[str, dict[str, Any]]] = {}
     for version, results in by_version.items():
         for group in results["sections"]["per_request"]["groups"]:
             for comparison in group["comparisons"]:
-                rows.setdefault(_label(comparison), {})[version] = comparison
+                rows.setdefault(comparison["key"], {})[version] = comparison
     versions = list(by_version)
     return {
         "title": "Median of per-round ratios by FastAPI version",
         "header": ["comparison", *(f"FastAPI {v}" for v in versions)],
         "rows": [
-            [label, *(_cell(cells.get(version)) for version in versions)]
-            for label, cells in rows.items()
+            [list(cells.values())[-1]["label"], *(_cell(cells.get(v)) for v in versions)]
+            for cells in rows.values()
         ],
     }
 

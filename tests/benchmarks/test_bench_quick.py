@@ -135,7 +135,7 @@ def test_the_versions_table_has_a_row_per_comparison(
     by_version = {"1.0": results, "2.0": results}
     built = suite.versions.table(by_version)
     labels = {
-        comparison["label"].replace("Depends (plain yield)", 'Depends(scope="function")')
+        comparison["label"]
         for group in results["sections"]["per_request"]["groups"]
         for comparison in group["comparisons"]
     }
