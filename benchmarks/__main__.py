@@ -45,6 +45,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="run the per-request section on these FastAPI versions too, through the "
         f"hatch-test matrix envs (default {' '.join(DEFAULT_VERSIONS)})",
     )
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="multiply the number of rounds (0.3: a shorter, noisier run)",
+    )
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     return parser.parse_args(argv)
 
@@ -62,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     versions: tuple[str, ...] = ()
     if args.versions is not None:
         versions = tuple(args.versions) or DEFAULT_VERSIONS
-    options = Options(quick=args.quick, output=args.output, fastapi_versions=versions)
+    options = Options(
+        quick=args.quick, output=args.output, fastapi_versions=versions, scale=args.scale
+    )
     names = list(args.only or SECTIONS)
     if "versions" in names and not versions:
         names.remove("versions")
@@ -72,18 +80,30 @@ def main(argv: list[str] | None = None) -> int:
     results = _previous(results_path) if args.only else {"sections": {}}
     machine = describe()
     machine["quick"] = args.quick
+    machine["scale"] = args.scale
+    # A partial run keeps the machine of the full run; each section records its own run.
+    machine = results.setdefault("machine", machine) if args.only else machine
     results["machine"] = machine
     sections: dict[str, Any] = results["sections"]
     for name in names:
         print(f"\n== {name}", flush=True)
         started = time.perf_counter()
+        load_at_start = load_average()
         section = load(name)(options)
-        section["seconds"] = round(time.perf_counter() - started, 1)
+        section["run"] = {
+            "date": describe()["date"],
+            "seconds": round(time.perf_counter() - started, 1),
+            "scale": args.scale,
+            "quick": args.quick,
+            "load_average_at_start": load_at_start,
+            "load_average_at_end": load_average(),
+        }
         sections[name] = section
         print("\n".join(section_markdown(name, section)), flush=True)
     # Keep the report in the order of SECTIONS, whatever order the runs came in.
     results["sections"] = {name: sections[name] for name in SECTIONS if name in sections}
-    machine["load_average_at_end"] = load_average()
+    if not args.only:
+        machine["load_average_at_end"] = load_average()
     if not args.no_plots:
         from benchmarks.suite.plots import draw
 

@@ -18,6 +18,7 @@ class Options:
     quick: bool = False
     output: Path = Path("docs/benchmarks")
     fastapi_versions: tuple[str, ...] = ()
+    scale: float = 1.0
 
     def pick(self, full: float, quick: float) -> float:
         """`full`, or `quick` in a quick run."""
@@ -28,10 +29,14 @@ class Options:
         return quick if self.quick else full
 
     def rounds(self, full: int, *, warmup: int = 1) -> dict[str, Any]:
-        """The arguments of `interleave`: `full` rounds after `warmup`, or 2 and none."""
+        """The arguments of `interleave`: `full` rounds after `warmup`.
+
+        `full` is multiplied by `scale` (at least 3 rounds remain); a quick run has 2
+        rounds and no warm-up.
+        """
         if self.quick:
             return {"rounds": 2, "warmup": 0, "collect": False}
-        return {"rounds": full, "warmup": warmup}
+        return {"rounds": max(3, round(full * self.scale)), "warmup": warmup}
 
 
 @dataclass

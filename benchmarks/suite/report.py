@@ -106,6 +106,15 @@ def section_markdown(name: str, section: dict[str, Any], level: int = 2) -> list
     if section.get("skipped"):
         return [*lines, f"Skipped: {section['skipped']}", ""]
     lines += [section["method"], ""]
+    run = section.get("run")
+    if run:
+        lines += [
+            f"Run {run['date']} ({run['seconds']} s; load average {run['load_average_at_start']}"
+            f" at the start, {run['load_average_at_end']} at the end"
+            + (f"; rounds scaled by {run['scale']}" if run["scale"] != 1 else "")
+            + ").",
+            "",
+        ]
     for group in section.get("groups", []):
         lines += [f"{hashes}# {group['title']}", ""]
         if group.get("skipped"):

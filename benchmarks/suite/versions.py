@@ -40,6 +40,7 @@ def run_version(version: str, options: Options) -> dict[str, Any]:
         ]
         if options.quick:
             command.append("--quick")
+        command += ["--scale", str(options.scale)]
         print(f"  {' '.join(command)}", flush=True)
         subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
         results: dict[str, Any] = json.loads((Path(temporary) / "results.json").read_text())
