@@ -52,6 +52,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="multiply the number of rounds (0.3: a shorter, noisier run)",
     )
     parser.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="measure nothing: write results.md and the plots again from results.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,18 +76,19 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         quick=args.quick, output=args.output, fastapi_versions=versions, scale=args.scale
     )
-    names = list(args.only or SECTIONS)
+    names = [] if args.render else list(args.only or SECTIONS)
     if "versions" in names and not versions:
         names.remove("versions")
     args.output.mkdir(parents=True, exist_ok=True)
     results_path = args.output / "results.json"
     # A partial run (--only) replaces its sections and keeps the others of the last run.
-    results = _previous(results_path) if args.only else {"sections": {}}
+    partial = bool(args.only or args.render)
+    results = _previous(results_path) if partial else {"sections": {}}
     machine = describe()
     machine["quick"] = args.quick
     machine["scale"] = args.scale
     # A partial run keeps the machine of the full run; each section records its own run.
-    machine = results.setdefault("machine", machine) if args.only else machine
+    machine = results.setdefault("machine", machine) if partial else machine
     results["machine"] = machine
     sections: dict[str, Any] = results["sections"]
     for name in names:
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(section_markdown(name, section)), flush=True)
     # Keep the report in the order of SECTIONS, whatever order the runs came in.
     results["sections"] = {name: sections[name] for name in SECTIONS if name in sections}
-    if not args.only:
+    if not partial:
         machine["load_average_at_end"] = load_average()
     if not args.no_plots:
         from benchmarks.suite.plots import draw

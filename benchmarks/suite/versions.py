@@ -98,6 +98,12 @@ def run(options: Options) -> dict[str, Any]:
         "environment; every ratio is measured side by side within that run.",
         groups,
         tables=[table(by_version)] if by_version else [],
+        notes=[
+            'Before FastAPI 0.121 there is no `Depends(scope="function")`: on those '
+            "versions the dependency rows compare with a plain `yield` dependency, which "
+            "closes before the response up to 0.117 and after it from 0.118; `n/a` marks "
+            "a comparison that cannot be made there."
+        ],
         versions={
             version: {
                 "packages": results["machine"]["packages"],

@@ -32,6 +32,7 @@ def suite(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The `benchmarks.suite` package (the repository root is not on sys.path in tests)."""
     monkeypatch.syspath_prepend(str(ROOT))
     import benchmarks.suite
+    import benchmarks.suite._features
     import benchmarks.suite.plots
     import benchmarks.suite.versions
 
@@ -150,3 +151,20 @@ def test_the_versions_table_has_a_row_per_comparison(
         }
         assert suite.plots.versions(section, tmp_path) == "versions.png"
         assert (tmp_path / "versions.png").stat().st_size > 0
+
+
+def test_the_dependency_profile_runs(suite: Any) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.profile_dependency", "50"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if suite._features.has_function_scope():
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.stdout.count("Python function calls per request") == 2, done.stdout
+    else:
+        assert done.returncode != 0
+        assert 'needs Depends(scope="function")' in done.stderr
