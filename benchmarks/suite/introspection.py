@@ -74,7 +74,8 @@ def flat(template: list[APIRoute], count: int) -> FastAPI:
 def nested(template: list[APIRoute], count: int) -> FastAPI:
     """Leaf routers of 10 routes, 10 leaves per branch router, branches on the app."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    leaves = [_copies(template, count)[start : start + 10] for start in range(0, count, 10)]
+    routes = _copies(template, count)
+    leaves = [routes[start : start + 10] for start in range(0, count, 10)]
     for branch_start in range(0, len(leaves), 10):
         branch = APIRouter()
         for number, routes in enumerate(leaves[branch_start : branch_start + 10]):
