@@ -13,6 +13,7 @@ _COLUMN_NAMES = {
     "requests": "requests per round",
     "fastapi_or_pydantic_loaded": "FastAPI or pydantic modules loaded",
     "p50_ms": "p50 latency (ms)",
+    "calls_per_route": "Python calls per route (cProfile)",
     "p99_ms": "p99 latency (ms)",
 }
 
