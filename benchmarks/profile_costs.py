@@ -1,11 +1,13 @@
-"""Where a response-scoped dependency spends its time, against `Depends(scope="function")`.
+"""Where mintaka's per-request cost goes: the route and the dependency, under cProfile.
 
-    python -m benchmarks.profile_dependency [REQUESTS]
-    hatch run hatch-test.py3.11-0.137.0:python -m benchmarks.profile_dependency
+    python -m benchmarks.profile_costs [REQUESTS]
+    hatch run hatch-test.py3.11-0.137.0:python -m benchmarks.profile_costs
 
-Runs the two apps of the per-request "one dependency" table under `cProfile` and prints
-the Python function calls per request (deterministic, unlike times on a busy machine)
-and where the time goes. The Benchmarks page quotes its figures.
+Runs the apps of the per-request tables "a plain endpoint" (`ResponseScopedRoute`
+against `APIRoute`) and "one dependency" (`response_scoped_dependency` against
+`Depends(scope="function")`, FastAPI 0.121 and newer) under `cProfile` and prints the
+Python function calls per request (deterministic, unlike times on a busy machine) and
+where the time goes. The Benchmarks page quotes its figures.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from fastapi.routing import APIRoute
 
 from benchmarks.suite import _apps
 from benchmarks.suite._asgi import ASGIApp, seconds_per_request
-from benchmarks.suite._features import Missing
 
 
 async def profile(name: str, app: ASGIApp, requests: int) -> None:
@@ -41,16 +42,19 @@ async def profile(name: str, app: ASGIApp, requests: int) -> None:
 
 async def main(requests: int) -> None:
     print(f"FastAPI {fastapi.__version__}, {requests:,} requests per app")
+    apps: dict[str, ASGIApp] = {
+        "ResponseScopedRoute": _apps.notes_app(_apps.route_class()),
+        "APIRoute": _apps.notes_app(APIRoute),
+    }
     dependency = _apps.resource_dependency()
     scoped, scoped_name = _apps.fastapi_scoped(dependency)
-    if "scope" not in scoped_name:
-        raise Missing('needs Depends(scope="function"), FastAPI >= 0.121')
-    apps: dict[str, ASGIApp] = {
-        "ResponseScopedRoute + response_scoped_dependency": _apps.notes_app(
+    if "scope" in scoped_name:
+        apps["ResponseScopedRoute + response_scoped_dependency"] = _apps.notes_app(
             _apps.route_class(), _apps.mintaka_scoped(dependency)
-        ),
-        f"APIRoute + {scoped_name}": _apps.notes_app(APIRoute, scoped),
-    }
+        )
+        apps[f"APIRoute + {scoped_name}"] = _apps.notes_app(APIRoute, scoped)
+    else:
+        print('dependency: skipped, Depends(scope="function") needs FastAPI >= 0.121')
     for name, app in apps.items():
         await profile(name, app, requests)
 
