@@ -156,7 +156,12 @@ def goals(results: dict[str, Any]) -> list[str]:
             for c in group["comparisons"]:
                 if c.get("goal") is None and "skipped" not in c:
                     continue
-                figure = "—" if "skipped" in c else _number(c.get("value", c.get("ratio")))
+                if "skipped" in c:
+                    figure = "—"
+                elif "ratio" in c:
+                    figure = f"{c['ratio']:.3f}"
+                else:
+                    figure = _number(c.get("value"))
                 goal = "—" if "skipped" in c else c.get("goal_text") or _goal(c)
                 rows.append([section["title"], c["label"], figure, goal, verdict(c)])
         rows += [
