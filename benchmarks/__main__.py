@@ -24,7 +24,7 @@ from benchmarks.suite._section import Options
 from benchmarks.suite.report import markdown, section_markdown
 
 DEFAULT_OUTPUT = Path("docs/benchmarks")
-DEFAULT_VERSIONS = ("0.110.0", "0.121.0", "0.137.0", "0.165.0")
+DEFAULT_VERSIONS = ("0.110.0", "0.121.0", "0.137.0", "newest")
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -43,7 +43,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         nargs="*",
         metavar="VERSION",
         help="run the per-request section on these FastAPI versions too, through the "
-        f"hatch-test matrix envs (default {' '.join(DEFAULT_VERSIONS)})",
+        f"compat matrix envs (default {' '.join(DEFAULT_VERSIONS)})",
     )
     parser.add_argument(
         "--scale",

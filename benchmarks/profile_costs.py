@@ -1,7 +1,7 @@
 """Where mintaka's per-request cost goes: the route and the dependency, under cProfile.
 
     python -m benchmarks.profile_costs [REQUESTS]
-    hatch run hatch-test.py3.11-0.137.0:python -m benchmarks.profile_costs
+    hatch run compat.py3.11-0.137.0:python -m benchmarks.profile_costs
 
 Runs the apps of the per-request tables "a plain endpoint" (`ResponseScopedRoute`
 against `APIRoute`) and "one dependency" (`response_scoped_dependency` against

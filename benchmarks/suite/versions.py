@@ -1,8 +1,9 @@
 """Item 7: the per-request table on several FastAPI versions, one after the other.
 
-Each version runs `python -m benchmarks --only per_request` in its hatch-test matrix
-environment (`hatch-test.py3.11-VERSION`, created on first use), so every ratio is still
-measured side by side within one process; the section collects the tables.
+Each version runs `python -m benchmarks --only per_request` in its environment of the
+compatibility matrix (`compat.py3.11-VERSION`, created on first use; `newest` is the
+`hatch-test.py3.11` environment), so every ratio is still measured side by side within
+one process; the section collects the tables.
 """
 
 from __future__ import annotations
@@ -23,13 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = "3.11"
 
 
+def environment(version: str) -> str:
+    """The hatch environment with FastAPI `version` (`newest`: the test suite's own)."""
+    return f"hatch-test.py{PYTHON}" if version == "newest" else f"compat.py{PYTHON}-{version}"
+
+
 def run_version(version: str, options: Options) -> dict[str, Any]:
     """Run the per-request section under FastAPI `version`; its results.json."""
     with tempfile.TemporaryDirectory(prefix=f"mintaka-bench-{version}-") as temporary:
         command = [
             "hatch",
             "run",
-            f"hatch-test.py{PYTHON}-{version}:python",
+            f"{environment(version)}:python",
             "-m",
             "benchmarks",
             "--only",
@@ -88,14 +94,16 @@ def run(options: Options) -> dict[str, Any]:
     else:
         for version in options.fastapi_versions:
             try:
-                by_version[version] = run_version(version, options)
+                results = run_version(version, options)
+                by_version[results["machine"]["packages"]["fastapi"]] = results
             except subprocess.CalledProcessError as error:
                 tail = (error.stderr or "").strip().splitlines()[-3:]
                 groups.append(skip(Group(f"FastAPI {version}"), " / ".join(tail)))
     return section(
         TITLE,
-        "`python -m benchmarks --only per_request` in each `hatch-test.py3.11-VERSION` "
-        "environment; every ratio is measured side by side within that run.",
+        "`python -m benchmarks --only per_request` in each `compat.py3.11-VERSION` "
+        "environment (the newest FastAPI: `hatch-test.py3.11`); every ratio is measured "
+        "side by side within that run.",
         groups,
         tables=[table(by_version)] if by_version else [],
         notes=[

@@ -13,11 +13,15 @@ import asyncio
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
 
 from examples.notes.app import create_app
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 class Demo:
@@ -55,9 +59,18 @@ class Demo:
         await self.expect("GET", "/notes/first", 404)
 
 
-async def demo(database_url: str) -> int:
-    """Serve the app on an ephemeral port, run the demo against it, and stop the server."""
-    config = uvicorn.Config(create_app(database_url), host="127.0.0.1", port=0, log_level="warning")
+async def serve_and_run(app: FastAPI, demo_class: type[Demo], name: str) -> int:
+    """Serve `app` on an ephemeral port, run the demo against it, and stop the server.
+
+    Args:
+        app: The application to serve.
+        demo_class: The checks to run against it.
+        name: What to call the service and the demo in the transcript, such as ``notes``.
+
+    Returns:
+        The exit status: 0 when every promise held.
+    """
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -65,18 +78,24 @@ async def demo(database_url: str) -> int:
             return 1
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    print(f"notes service on http://127.0.0.1:{port}, database {database_url}")
+    print(f"{name} service on http://127.0.0.1:{port}")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            checks = Demo(client)
+            checks = demo_class(client)
             await checks.run()
     finally:
         server.should_exit = True
         await serving
     for problem in checks.broken:
         print(f"BROKEN: {problem}", file=sys.stderr)
-    print("notes demo: every promise held" if not checks.broken else "notes demo: broken")
+    print(f"{name} demo: every promise held" if not checks.broken else f"{name} demo: broken")
     return 1 if checks.broken else 0
+
+
+async def demo(database_url: str) -> int:
+    """Serve the notes app on an ephemeral port, run the demo against it, stop the server."""
+    print(f"database {database_url}")
+    return await serve_and_run(create_app(database_url), Demo, "notes")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, event, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import registry
 
@@ -47,11 +59,24 @@ class Database:
     note_class: type[Note]
     observer: AsyncEngine
 
-    def app_engine(self) -> AsyncEngine:
+    @property
+    def dialect(self) -> str:
+        """`"sqlite"` or `"postgresql"`."""
+        return make_url(self.url).get_backend_name()
+
+    def app_engine(self, **options: Any) -> AsyncEngine:
         """A new engine for the app under test; SQLite enforces foreign keys on it."""
-        engine = create_async_engine(self.url)
+        engine = create_async_engine(self.url, **options)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _enforce_foreign_keys)
+        return engine
+
+    def sync_app_engine(self, **options: Any) -> Engine:
+        """A new sync engine on the same database: pysqlite, or psycopg for PostgreSQL."""
+        driver = "sqlite" if self.dialect == "sqlite" else "postgresql+psycopg"
+        engine = create_engine(make_url(self.url).set(drivername=driver), **options)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _enforce_foreign_keys)
         return engine
 
     async def keys(self) -> list[str]:

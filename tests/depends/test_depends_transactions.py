@@ -5,7 +5,6 @@ table: what it sees is what the client may rely on when it reads the status.
 """
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Annotated
 
 import anyio
@@ -14,25 +13,15 @@ from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from starlette.types import Message, Scope
+from starlette.types import Message
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import transactional_session
+from testing.asgi import http_scope
+from tests.depends._depends_asgi import START, Observed, observe
 from tests.depends._depends_db import CountingSession, Database
 
 pytestmark = pytest.mark.anyio
-
-START = "response.start"
-
-
-@dataclass
-class Observed:
-    """What one request did, and what the database held when its response started."""
-
-    events: list[str]
-    status: int = 0
-    keys_at_start: list[str] = field(default_factory=list)
-    raised: Exception | None = None
 
 
 @pytest.fixture
@@ -130,47 +119,10 @@ def build_app(
     return app
 
 
-def http_post(path: str) -> Scope:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-
-
 async def post(database: Database, engine: AsyncEngine, path: str) -> Observed:
     """POST to a fresh app; read the table the moment `http.response.start` is sent."""
-    observed = Observed(events=[])
-    app = build_app(database, engine, observed.events)
-    delivered = False
-
-    async def receive() -> Message:
-        nonlocal delivered
-        if delivered:
-            return {"type": "http.disconnect"}
-        delivered = True
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            observed.events.append(START)
-            observed.status = message["status"]
-            observed.keys_at_start = await database.keys()
-
-    try:
-        await app(http_post(path), receive, send)
-    except (ValueError, IntegrityError) as error:
-        observed.raised = error
-    return observed
+    events: list[str] = []
+    return await observe(build_app(database, engine, events), path, database.keys, events=events)
 
 
 async def test_the_commit_is_visible_when_the_response_starts(
@@ -179,7 +131,7 @@ async def test_the_commit_is_visible_when_the_response_starts(
     observed = await post(database, app_engine, "/notes/a")
 
     assert observed.status == 201
-    assert observed.keys_at_start == ["a"]
+    assert observed.at_start == ["a"]
     assert observed.events == ["session close", START]
 
 
@@ -190,7 +142,7 @@ async def test_a_commit_that_fails_on_a_deferred_constraint_is_never_acknowledge
 
     assert observed.status == 500
     assert isinstance(observed.raised, IntegrityError)
-    assert observed.keys_at_start == []
+    assert observed.at_start == []
     assert observed.events == ["session close", START]
     assert await database.keys() == []
 
@@ -204,7 +156,7 @@ async def test_a_duplicate_found_when_the_commit_flushes_rolls_back_everything(
 
     assert observed.status == 500
     assert isinstance(observed.raised, IntegrityError)
-    assert observed.keys_at_start == ["taken"]
+    assert observed.at_start == ["taken"]
     assert observed.events == ["session close", START]
 
 
@@ -215,7 +167,7 @@ async def test_an_endpoint_error_rolls_back_what_it_flushed(
 
     assert observed.status == 500
     assert isinstance(observed.raised, ValueError)
-    assert observed.keys_at_start == []
+    assert observed.at_start == []
     assert observed.events == ["session close", START]
 
 
@@ -225,17 +177,17 @@ async def test_an_http_exception_rolls_back_too(
     observed = await post(database, app_engine, "/refused/a")
 
     assert observed.status == 409
-    assert observed.keys_at_start == []
+    assert observed.at_start == []
     assert observed.events == ["session close", START]
 
 
-async def test_a_returned_error_response_commits_as_documented(
+async def test_a_returned_error_response_rolls_back(
     database: Database, app_engine: AsyncEngine
 ) -> None:
     observed = await post(database, app_engine, "/declined/a")
 
     assert observed.status == 409
-    assert observed.keys_at_start == ["a"]
+    assert observed.at_start == []
     assert observed.events == ["session close", START]
 
 
@@ -245,7 +197,7 @@ async def test_each_request_gets_its_own_session(
     first = await post(database, app_engine, "/notes/a")
     second = await post(database, app_engine, "/notes/b")
 
-    assert (first.keys_at_start, second.keys_at_start) == (["a"], ["a", "b"])
+    assert (first.at_start, second.at_start) == (["a"], ["a", "b"])
     assert first.events == second.events == ["session close", START]
 
 
@@ -255,7 +207,7 @@ async def test_an_explicit_rollback_then_a_returned_response_commits_nothing(
     observed = await post(database, app_engine, "/discarded/a")
 
     assert observed.status == 200
-    assert observed.keys_at_start == []
+    assert observed.at_start == []
     assert observed.events == ["session close", START]
 
 
@@ -287,7 +239,7 @@ async def test_a_cancelled_request_rolls_back_and_closes_the_session_once(
         events.append(message["type"])
 
     async with anyio.create_task_group() as group:
-        group.start_soon(app, http_post("/hangs/a"), receive, send)
+        group.start_soon(app, http_scope("/hangs/a", method="POST"), receive, send)
         await flushed.wait()
         group.cancel_scope.cancel()
 

@@ -1,21 +1,15 @@
-"""Build every distribution once per test session, the way a release would."""
+"""Build every distribution once per test run, with the release script's own build."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import fcntl
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DISTRIBUTIONS = {
-    "mintaka-core": "core",
-    "mintaka-router": "router",
-    "mintaka-depends": "depends",
-    "mintaka-introspect": "introspect",
-}
+from scripts.release import DISTRIBUTIONS, REPO, build
 
 
 @dataclass(frozen=True)
@@ -30,20 +24,26 @@ class BuiltDistribution:
 
 @pytest.fixture(scope="session")
 def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the sdist of each distribution, then its wheel from that sdist.
+    """Build the sdist of each distribution, then its wheel from that sdist, once per run.
 
     `python -m build` builds the wheel from the unpacked sdist, so this also proves the
     sdists are complete (version, README, license) without the rest of the monorepo.
+
+    Under pytest-xdist each worker has a session of its own; the first worker to get here
+    builds into the temporary folder all workers share while the others wait on a lock,
+    then every worker uses those files.
     """
-    out = tmp_path_factory.mktemp("dist")
-    for folder in DISTRIBUTIONS.values():
-        subprocess.run(
-            [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out)],
-            cwd=REPO / "packages" / folder,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        out = tmp_path_factory.mktemp("dist")
+        build(REPO, out)
+        return out
+    shared = tmp_path_factory.getbasetemp().parent
+    out = shared / "dist"
+    with (shared / "dist.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "dist.complete").exists():
+            build(REPO, out)
+            (shared / "dist.complete").touch()
     return out
 
 

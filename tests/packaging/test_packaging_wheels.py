@@ -87,7 +87,7 @@ EXPECTED_RUNTIME_REQUIREMENTS = {
     "mintaka-depends": {"mintaka-core"},
 }
 EXPECTED_EXTRAS = {
-    "mintaka-core": {"fastapi": {"fastapi"}},
+    "mintaka-core": {"fastapi": {"fastapi"}, "opentelemetry": {"opentelemetry-api"}},
     "mintaka-depends": {"sqlalchemy": {"sqlalchemy"}},
     "mintaka-router": {},
     "mintaka-introspect": {},
@@ -95,9 +95,10 @@ EXPECTED_EXTRAS = {
 
 
 IMPORTS_WITHOUT_FASTAPI = {
-    "mintaka-core": "mintaka.core",
+    "mintaka-core": "mintaka.core, mintaka.core.asgi, mintaka.core.starlette",
     "mintaka-introspect": "mintaka.introspect",
 }
+FRAMEWORKS = {"fastapi", "pydantic", "litestar", "django", "quart", "opentelemetry"}
 
 
 @pytest.mark.parametrize("name", sorted(IMPORTS_WITHOUT_FASTAPI))
@@ -117,7 +118,7 @@ def test_starlette_only_distribution_installs_without_fastapi_or_pydantic(
     result = run_python(
         python,
         f"import sys, {module}; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'fastapi', 'pydantic'}))",
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FRAMEWORKS!r}))",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
@@ -300,8 +301,8 @@ def test_wheel_metadata_names_requirements_python_and_typing(
 def test_sdists_carry_sources_readme_and_license_but_not_the_monorepo_tests(
     built: dict[str, BuiltDistribution],
 ) -> None:
-    # The package tests share the monorepo's harness (packages/core/tests), so they would
-    # not run from an unpacked sdist; they stay in the repository.
+    # The package tests share the monorepo's harness (testing/asgi.py at the root), so
+    # they would not run from an unpacked sdist; they stay in the repository.
     for dist in built.values():
         with tarfile.open(dist.sdist) as archive:
             names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}

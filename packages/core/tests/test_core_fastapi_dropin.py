@@ -28,7 +28,7 @@ from starlette.requests import HTTPConnection
 
 from mintaka.core import ResponseScopeError, response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import call, call_websocket
+from testing.asgi import call, call_websocket
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from mintaka.core import response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, field_serializer, field_validator
 
 from mintaka.core import response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import BODY, START, call, recorded
+from testing.asgi import BODY, START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from mintaka.core import ResponseScope, response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.core.starlette import response_scoped
-from packages.core.tests._harness import BODY, START, call, recorded
+from testing.asgi import BODY, START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mintaka.core import response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import BODY, START, call, recorded
+from testing.asgi import BODY, START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ pytest.importorskip("fastapi", reason="the FastAPI adapter needs FastAPI")
 from fastapi import Depends, FastAPI, Request
 
 from mintaka.core import ResponseScopeError, response_stack
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 
@@ -16,7 +16,8 @@ FIX = (
     "(APIRouter(route_class=ResponseScopedRoute), or app.router.route_class = "
     "ResponseScopedRoute before the routes are added) or use a mintaka.router.Router; "
     "with plain Starlette, use mintaka.core.starlette.ResponseScopedRoute or wrap the "
-    "endpoint in @response_scoped."
+    "endpoint in @response_scoped; with any other ASGI framework, wrap the app in "
+    "mintaka.core.asgi.ResponseScopeMiddleware."
 )
 
 

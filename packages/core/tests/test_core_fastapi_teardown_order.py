@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 
 from mintaka.core import ResponseScopeError, response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import BODY, START, call, fastapi_version, recorded
+from testing.asgi import BODY, START, call, fastapi_version, recorded
 
 pytestmark = pytest.mark.anyio
 

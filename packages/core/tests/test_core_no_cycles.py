@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 
 from mintaka.core import response_stack
 from mintaka.core.fastapi import ResponseScopedRoute
-from packages.core.tests._harness import http_scope
+from testing.asgi import http_scope
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

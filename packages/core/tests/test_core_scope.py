@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.requests import Request
 
 from mintaka.core import ResponseScope, ResponseScopeError, response_stack, response_status
-from packages.core.tests._harness import http_scope, recorded
+from testing.asgi import http_scope, recorded
 
 pytestmark = pytest.mark.anyio
-
-REFERENCE = Path(__file__).parents[3] / "docs" / "reference" / "core.md"
 
 
 async def test_nested_scope_is_a_no_op_and_the_outer_exits_once() -> None:

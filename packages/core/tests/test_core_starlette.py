@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 
 from mintaka.core import ResponseScopeError, response_stack
 from mintaka.core.starlette import ResponseScopedRoute, response_scoped
-from packages.core.tests._harness import BODY, START, call, recorded
+from testing.asgi import BODY, START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import BODY, START, call, fastapi_version
+from testing.asgi import BODY, START, call, fastapi_version
 
 pytestmark = pytest.mark.anyio
 

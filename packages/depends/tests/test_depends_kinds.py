@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import BODY, START, call
+from testing.asgi import BODY, START, call
 
 pytestmark = pytest.mark.anyio
 

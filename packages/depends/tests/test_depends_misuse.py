@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from mintaka.core import ResponseScopeError
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends import response_scoped_dependency
-from packages.core.tests._harness import call
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

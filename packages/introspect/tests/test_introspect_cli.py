@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from mintaka.introspect import SNAPSHOT_VERSION
-
 APPS = """
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
@@ -167,7 +165,7 @@ def test_json_output_is_the_snapshot_format_for_tools(project: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data["version"] == SNAPSHOT_VERSION
+    assert data["version"] == 1
     assert [(r["method"], r["path"]) for r in data["routes"]] == APP_ROWS
     assert data["routes"][2] == {
         "method": "WS",
@@ -300,7 +298,7 @@ def test_output_modes_cannot_be_combined(project: Path) -> None:
     result = run(project, "routes_app:app", "--json", "--check", "api-routes.json")
 
     assert result.returncode == 2
-    assert "not allowed with argument" in result.stderr
+    assert "--write and --check print none" in result.stderr
 
 
 def test_version_prints_the_installed_version(project: Path) -> None:
@@ -310,3 +308,11 @@ def test_version_prints_the_installed_version(project: Path) -> None:
 
     assert result.returncode == 0
     assert result.stdout.strip() == f"mintaka-routes {version('mintaka-introspect')}"
+
+
+def test_the_audit_of_a_starlette_app_lists_its_routes_and_passes_strict(project: Path) -> None:
+    result = run(project, "routes_app:app", "--audit", "--strict")
+
+    assert result.returncode == 0, result.stderr
+    assert "GET, HEAD /items  (routes_app.list_items; not a FastAPI route" in result.stdout
+    assert "Findings: 0 errors, 0 warnings." in result.stdout

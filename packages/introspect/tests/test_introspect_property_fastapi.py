@@ -93,7 +93,7 @@ def fill(router: APIRouter, nodes: tuple[Node, ...]) -> None:
             router.host(node.host, app=child)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     trees(
         leaf_kinds=["api", "apiws", "route", "ws"],

@@ -15,7 +15,7 @@ from packages.introspect.tests._introspect_trees import (
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trees(leaf_kinds=["route", "ws"], branch_kinds=["mount", "mount_app", "host"]))
 def test_listing_of_random_starlette_trees_is_exactly_what_is_served(
     nodes: tuple[Node, ...],

@@ -12,8 +12,8 @@ from fastapi import APIRouter, FastAPI, Request
 
 from mintaka.core import response_stack
 from mintaka.router import Router
-from packages.core.tests._harness import START, call, recorded
 from packages.router.tests._router_apps import Item
+from testing.asgi import START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
-from packages.core.tests._harness import call
 from packages.router.tests._router_apps import Item, app_with
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

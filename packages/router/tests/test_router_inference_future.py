@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel
 
 from mintaka.router import Router, RouteRegistrationError
-from packages.core.tests._harness import call
 from packages.router.tests._router_apps import Item, app_with
 from packages.router.tests._router_decorators import counted
+from testing.asgi import call
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -13,8 +13,8 @@ from fastapi import BackgroundTasks, Response, status
 from fastapi.responses import StreamingResponse
 
 from mintaka.router import Router, RouteRegistrationError
-from packages.core.tests._harness import call
 from packages.router.tests._router_apps import Item, app_with
+from testing.asgi import call
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,8 @@ from fastapi.routing import APIRoute
 
 from mintaka.core import ResponseScopeError, response_stack
 from mintaka.router import Router, RouterRoute
-from packages.core.tests._harness import START, call, recorded
 from packages.router.tests._router_apps import app_with
+from testing.asgi import START, call, recorded
 
 pytestmark = pytest.mark.anyio
 

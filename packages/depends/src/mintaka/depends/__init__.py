@@ -17,6 +17,7 @@ Example:
     ```
 """
 
+from mintaka.depends._version import __version__
 from mintaka.depends._wrapper import response_scoped_dependency
 
-__all__ = ["response_scoped_dependency"]
+__all__ = ["__version__", "response_scoped_dependency"]

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 import anyio
 import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 
-from mintaka.depends._signature import describe
+from mintaka.core._callables import callable_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractAsyncContextManager, AbstractContextManager
     from types import TracebackType
 
-__all__ = ["ContextFactory", "context_factory"]
+__all__ = ["ContextFactory", "context_factory", "run_in_own_thread"]
 
 ContextFactory: TypeAlias = "Callable[..., AbstractAsyncContextManager[Any]]"
 
@@ -32,6 +32,19 @@ _EXPECTED = (
     "function, or a callable that returns an async context manager or a context manager "
     "(for example async_sessionmaker.begin, or a class with __aenter__/__aexit__)"
 )
+
+
+_R = TypeVar("_R")
+
+
+async def run_in_own_thread(function: Callable[..., _R], *args: Any) -> _R:
+    """Run blocking teardown in a worker thread that does not wait for the threadpool.
+
+    A limiter of its own: when every default worker thread is taken by requests that wait
+    for a resource only this teardown releases (a pooled connection, a lock), the teardown
+    must still run.
+    """
+    return await anyio.to_thread.run_sync(function, *args, limiter=anyio.CapacityLimiter(1))
 
 
 class ContextInThreadpool:
@@ -51,11 +64,7 @@ class ContextInThreadpool:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool | None:
-        # A limiter of its own: when every default worker thread is taken by requests
-        # that wait for a resource only this exit releases, the exit must still run.
-        return await anyio.to_thread.run_sync(
-            self._context.__exit__, exc_type, exc, traceback, limiter=anyio.CapacityLimiter(1)
-        )
+        return await run_in_own_thread(self._context.__exit__, exc_type, exc, traceback)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._context!r})"
@@ -78,7 +87,7 @@ class _Checked:
         if inspect.iscoroutine(context):
             context.close()  # never awaited on purpose; do not warn about it
         raise TypeError(
-            f"The response-scoped dependency {describe(self._dependency)} returned "
+            f"The response-scoped dependency {callable_name(self._dependency)} returned "
             f"{context!r} ({type(context).__qualname__}), which is not a context manager. "
             "It must return an async context manager (__aenter__/__aexit__) or a context "
             "manager (__enter__/__exit__); or make it an async generator function that "
@@ -124,7 +133,7 @@ def context_factory(dependency: Any) -> tuple[ContextFactory, bool]:
             sync_class = cast("Callable[..., AbstractContextManager[Any]]", dependency)
             return lambda **kwargs: ContextInThreadpool(sync_class(**kwargs)), False
         raise TypeError(
-            f"{_EXPECTED}; got the class {describe(dependency)}, which is not a context "
+            f"{_EXPECTED}; got the class {callable_name(dependency)}, which is not a context "
             "manager: it has neither __aenter__/__aexit__ nor __enter__/__exit__."
         )
     if _declares(dependency, inspect.isasyncgenfunction):
@@ -134,7 +143,7 @@ def context_factory(dependency: Any) -> tuple[ContextFactory, bool]:
         return lambda **kwargs: ContextInThreadpool(sync_factory(**kwargs)), True
     if _declares(dependency, inspect.iscoroutinefunction):
         raise TypeError(
-            f"{_EXPECTED}; got the coroutine function {describe(dependency)} (an async def "
+            f"{_EXPECTED}; got the coroutine function {callable_name(dependency)} (an async def "
             "without yield), which has nothing to tear down. Put a `yield` where the value "
             "is handed out and the teardown after it, or use it as a plain dependency "
             "with Depends()."

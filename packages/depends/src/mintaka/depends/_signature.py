@@ -10,19 +10,21 @@ wrapper carries the resolved signature.
 from __future__ import annotations
 
 import collections.abc
-import functools
 import inspect
-import sys
 import typing
 from typing import Annotated, Any, NamedTuple
 
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
-if sys.version_info >= (3, 14):  # pragma: no cover
-    from annotationlib import Format
+from mintaka.core._callables import (
+    annotation_namespace,
+    callable_name,
+    resolve_annotation,
+    signature_of,
+)
 
-__all__ = ["WrapperSignature", "describe", "wrapper_signature"]
+__all__ = ["WrapperSignature", "wrapper_signature"]
 
 _REQUEST_PARAMETER = "_mintaka_request"
 _VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
@@ -49,17 +51,6 @@ class WrapperSignature(NamedTuple):
     """Whether the wrapped dependency declared that parameter itself (pass it through)."""
 
 
-def describe(dependency: object) -> str:
-    """Name a dependency the way a user wrote it, for error messages."""
-    target = dependency.func if isinstance(dependency, functools.partial) else dependency
-    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None)
-    if name is None:
-        target = type(dependency)
-        name = f"{target.__qualname__} instance"
-    module = getattr(target, "__module__", None)
-    return f"{module}.{name}" if module and module != "builtins" else str(name)
-
-
 def wrapper_signature(dependency: Any, *, yields_value: bool) -> WrapperSignature:
     """Build the signature of the wrapper of `dependency`.
 
@@ -73,14 +64,14 @@ def wrapper_signature(dependency: Any, *, yields_value: bool) -> WrapperSignatur
             something that does not exist in the dependency's module.
     """
     try:
-        raw = _raw_signature(dependency)
+        raw = signature_of(dependency)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"response_scoped_dependency() cannot read the signature of "
-            f"{describe(dependency)}: {error}. Pass a function, a class or a callable "
+            f"{callable_name(dependency)}: {error}. Pass a function, a class or a callable "
             "object whose parameters FastAPI can inspect."
         ) from error
-    namespace = _global_namespace(dependency)
+    namespace = annotation_namespace(dependency)
     parameters = []
     request_parameter: str | None = None
     for parameter in raw.parameters.values():
@@ -102,46 +93,18 @@ def wrapper_signature(dependency: Any, *, yields_value: bool) -> WrapperSignatur
     return WrapperSignature(signature, request_parameter, request_is_declared=declared)
 
 
-def _raw_signature(dependency: Any) -> inspect.Signature:
-    if sys.version_info >= (3, 14):  # pragma: no cover - deferred annotations (PEP 649)
-        return inspect.signature(dependency, annotation_format=Format.FORWARDREF)
-    return inspect.signature(dependency)
-
-
-def _global_namespace(dependency: Any) -> dict[str, Any]:
-    """The module namespace the dependency's annotations are written in."""
-    target = dependency
-    while isinstance(target, functools.partial):
-        target = target.func
-    if not inspect.isclass(target) and not inspect.isroutine(target):
-        target = type(target).__call__
-    namespace = getattr(inspect.unwrap(target), "__globals__", None)
-    if isinstance(namespace, dict):
-        return namespace
-    module = sys.modules.get(getattr(target, "__module__", None) or "")
-    return vars(module) if module is not None else {}
-
-
-def _evaluate(annotation: Any, namespace: dict[str, Any]) -> Any:
-    def holder() -> None:  # get_type_hints evaluates what a function declares
-        """Carry one annotation to typing.get_type_hints."""
-
-    holder.__annotations__ = {"value": annotation}
-    return typing.get_type_hints(holder, globalns=namespace, include_extras=True)["value"]
-
-
 def _resolve_parameter(
     dependency: Any, parameter: inspect.Parameter, namespace: dict[str, Any]
 ) -> Any:
     if parameter.annotation is inspect.Parameter.empty:
         return inspect.Parameter.empty
     try:
-        return _evaluate(parameter.annotation, namespace)
+        return resolve_annotation(parameter.annotation, namespace)
     except Exception as error:
         raise TypeError(
             f"response_scoped_dependency() cannot resolve the annotation "
             f"{parameter.annotation!r} of parameter {parameter.name!r} of "
-            f"{describe(dependency)}: {error}. FastAPI needs it at runtime: import or "
+            f"{callable_name(dependency)}: {error}. FastAPI needs it at runtime: import or "
             "define it before the decorated dependency (not only under TYPE_CHECKING)."
         ) from error
 
@@ -151,7 +114,7 @@ def _resolve_return(annotation: Any, namespace: dict[str, Any], *, yields_value:
     if annotation is inspect.Signature.empty or not yields_value:
         return inspect.Signature.empty
     try:
-        resolved = _evaluate(annotation, namespace)
+        resolved = resolve_annotation(annotation, namespace)
     except Exception:  # FastAPI never reads it, so an unknown name costs nothing
         return inspect.Signature.empty
     if typing.get_origin(resolved) in _ITERATOR_ORIGINS and typing.get_args(resolved):

@@ -7,8 +7,9 @@ import inspect
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
 
 from mintaka.core import ResponseScopeError, response_stack
+from mintaka.core._callables import callable_name
 from mintaka.depends._contexts import context_factory
-from mintaka.depends._signature import describe, wrapper_signature
+from mintaka.depends._signature import wrapper_signature
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -111,7 +112,7 @@ def response_scoped_dependency(dependency: Callable[..., Any]) -> Callable[..., 
     shape = wrapper_signature(dependency, yields_value=yields_value)
     request_parameter = shape.request_parameter
     pass_request = shape.request_is_declared
-    name = describe(dependency)
+    name = callable_name(dependency)
 
     async def enter_on_response_stack(**kwargs: Any) -> Any:
         request = kwargs[request_parameter] if pass_request else kwargs.pop(request_parameter)
@@ -147,3 +148,7 @@ def _present_as(wrapper: Any, dependency: Any, signature: inspect.Signature) -> 
     if signature.return_annotation is not inspect.Signature.empty:
         annotations["return"] = signature.return_annotation
     wrapper.__annotations__ = annotations
+    # How tools that must not import mintaka.depends (mintaka-routes --audit, the
+    # Router's registration check) recognise a response-scoped dependency and its origin.
+    wrapper.__mintaka_response_scoped__ = True
+    wrapper.__mintaka_wrapped__ = dependency

@@ -1,21 +1,24 @@
-"""A transactional SQLAlchemy `AsyncSession` that commits before the response is sent.
+"""A transactional SQLAlchemy session that commits or rolls back before the response is sent.
 
 Needs the `[sqlalchemy]` extra: `pip install 'mintaka-depends[sqlalchemy]'`.
 
-The rule, in one line: **any exception that reaches the dependency rolls the transaction
-back; a response the endpoint returns normally commits, whatever its status code.**
+The rule, in one line: **the transaction commits when the endpoint returned normally and
+the response status is below 400 (or passes `commit_on`); any other outcome rolls it back.**
 
+* The endpoint returns a response with status 2xx or 3xx — the transaction commits before
+  the response is sent. If the commit fails, the client gets the error response (a 500
+  unless an exception handler says otherwise), never the original success.
+* The endpoint returns a 4xx or 5xx response (`JSONResponse(status_code=409)`, a status set
+  on an injected `Response`) — the transaction rolls back.
 * The endpoint, a sub-dependency that runs after the session was handed out, response
-  validation or serialization raises — including `HTTPException` — the transaction
-  rolls back, the session closes, and the error response is sent.
-* The endpoint returns (a model, a dict, or any `Response`, a `JSONResponse(status_code=409)`
-  too) — the transaction commits before the response is sent. If the commit fails, the
-  client gets the error response (a 500 unless an exception handler says otherwise), never
-  the original success.
+  validation or serialization raises — `HTTPException` included — the transaction rolls
+  back.
 * Either way the session is closed exactly once, before the response is sent.
 
-To answer with an error status *and* discard the changes, raise `HTTPException` (or your
-own exception with a handler) instead of returning the error response.
+`transactional_session(sessionmaker, commit_on=lambda status: status < 300)` commits on
+2xx only; `read_only=True` never commits and has the database refuse writes. Both an
+`async_sessionmaker` (an `AsyncSession`) and a `sessionmaker` (a `Session`, SQLModel's
+too) are accepted.
 """
 
 from __future__ import annotations
@@ -28,6 +31,6 @@ except ImportError as error:  # pragma: no cover - exercised with SQLAlchemy hid
         "installed. Install it with: pip install 'mintaka-depends[sqlalchemy]'"
     ) from error
 
-from mintaka.depends._session import SessionDependency, transactional_session
+from mintaka.depends._session import CommitRule, SessionDependency, transactional_session
 
-__all__ = ["SessionDependency", "transactional_session"]
+__all__ = ["CommitRule", "SessionDependency", "transactional_session"]

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from mintaka.introspect._audit import audit_dependencies
+from mintaka.introspect._audit_render import audit_json, audit_markdown, audit_text
+from mintaka.introspect._columns import COLUMNS, parse_columns
 from mintaka.introspect._diff import diff_route_tables
 from mintaka.introspect._listing import route_table
 from mintaka.introspect._loader import AppLoadError, load_app
-from mintaka.introspect._render import render_table
+from mintaka.introspect._render import render_markdown, render_table
 from mintaka.introspect._route_info import SORT_KEYS
-from mintaka.introspect._snapshot import SnapshotError, dump_snapshot, read_snapshot
+from mintaka.introspect._snapshot import SnapshotError, dump_snapshot, load_snapshot
+from mintaka.introspect._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from starlette.types import ASGIApp
+
+    from mintaka.introspect._columns import Column
     from mintaka.introspect._route_info import RouteInfo
 
 __all__ = ["main"]
@@ -26,11 +32,15 @@ PROG = "mintaka-routes"
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
 
 
-def _version() -> str:
+class UsageError(Exception):
+    """The options do not fit together; the message says which and what to do."""
+
+
+def _columns(text: str) -> tuple[Column, ...]:
     try:
-        return version("mintaka-introspect")
-    except PackageNotFoundError:  # pragma: no cover - only when run from a bare source tree
-        return "unknown"
+        return parse_columns([name.strip() for name in text.split(",") if name.strip()])
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,11 +49,14 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "List every route a Starlette or FastAPI app serves, including included "
             "routers, mounts and hosts. Save the list as a snapshot with --write and "
-            "guard the API surface in CI with --check."
+            "guard the API surface in CI with --check. With --audit, show when every "
+            "dependency of every FastAPI route closes, and the findings that put data at risk."
         ),
         epilog=(
-            "Exit status: 0 when all went well (and --check found no difference), 1 when "
-            "--check found a difference, 2 when the app or the snapshot could not be read."
+            "Exit status: 0 when all went well (no difference for --check, no error finding "
+            "for --audit --strict), 1 when --check found a difference or --audit --strict "
+            "found an error, 2 when the app or the snapshot could not be read or the "
+            "options are wrong."
         ),
     )
     parser.add_argument("app", metavar="MODULE:ATTR", help="the app, e.g. myproject.main:app")
@@ -68,54 +81,135 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="leave out WebSocket routes",
     )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the routes as JSON")
-    output.add_argument("--write", metavar="FILE", help="save the routes as a snapshot file")
-    output.add_argument(
+    parser.add_argument(
+        "--with",
+        dest="columns",
+        type=_columns,
+        default=(),
+        metavar="COLUMNS",
+        help=(
+            f"comma-separated optional columns for FastAPI routes: {', '.join(COLUMNS)} "
+            "(in the table, JSON and snapshots)"
+        ),
+    )
+    parser.add_argument(
+        "--exclude",
+        metavar="REGEX",
+        help="leave out routes whose path matches REGEX, e.g. '^/(docs|redoc|openapi)'",
+    )
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="how to print: an aligned table (default), JSON, or Markdown for a pull request",
+    )
+    formats.add_argument("--json", action="store_true", help="the same as --format json")
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--write", metavar="FILE", help="save the routes as a snapshot file")
+    action.add_argument(
         "--check",
         metavar="FILE",
         help="compare the routes with a snapshot file; exit 1 and show the diff if they differ",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    action.add_argument(
+        "--audit",
+        action="store_true",
+        help="show when every dependency of every FastAPI route closes, and the findings",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --audit: exit 1 when a finding of severity error exists",
+    )
+    parser.add_argument(
+        "--session-type",
+        action="append",
+        default=[],
+        metavar="MODULE.CLASS",
+        help="with --audit: one more class whose instances are database sessions (repeatable)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
 
-def _check(rows: list[RouteInfo], snapshot: str, app: str, out: TextIO) -> int:
-    diff = diff_route_tables(read_snapshot(snapshot), rows)
+def _check(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
+    snapshot = load_snapshot(args.check)
+    if args.columns and args.columns != snapshot.columns:
+        recorded = ",".join(snapshot.columns) or "none"
+        raise UsageError(
+            f"{args.check} records the optional columns {recorded}, and --check compares "
+            f"those; to compare {','.join(args.columns)}, write the snapshot again with "
+            f"`{PROG} {args.app} --write {args.check} --with {','.join(args.columns)}`"
+        )
+    rows = _table(args, app, snapshot.columns)
+    diff = diff_route_tables(snapshot.rows, rows)
     if not diff:
-        print(f"The routes of {app} match {snapshot} ({len(rows)} routes).", file=out)
+        print(f"The routes of {args.app} match {args.check} ({len(rows)} routes).", file=out)
         return EXIT_OK
-    print(f"The routes of {app} differ from {snapshot}: {diff.summary()}.\n", file=out)
+    print(f"The routes of {args.app} differ from {args.check}: {diff.summary()}.\n", file=out)
     print(diff.format(), file=out)
-    print(
-        f"\nIf the change is intended, update the snapshot: {PROG} {app} --write {snapshot}",
-        file=out,
-    )
+    again = f"{PROG} {args.app} --write {args.check}"
+    if snapshot.columns:
+        again += f" --with {','.join(snapshot.columns)}"
+    print(f"\nIf the change is intended, update the snapshot: {again}", file=out)
     return EXIT_DIFFERS
 
 
-def _run(args: argparse.Namespace, out: TextIO) -> int:
-    app_dir = str(Path(args.app_dir).resolve())
-    if app_dir not in sys.path:
-        sys.path.insert(0, app_dir)
-    rows = route_table(
-        load_app(args.app),
+def _table(args: argparse.Namespace, app: ASGIApp, columns: Sequence[Column]) -> list[RouteInfo]:
+    return route_table(
+        app,
         include_websockets=args.websockets,
         include_implicit_head=args.implicit_head,
         sort=args.sort,
+        columns=columns,
+        exclude=args.exclude,
     )
+
+
+def _audit(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
+    audit = audit_dependencies(app, session_types=args.session_type, exclude=args.exclude)
+    render = {"json": audit_json, "markdown": audit_markdown}.get(args.format, audit_text)
+    out.write(render(audit).rstrip("\n") + "\n")
+    return EXIT_DIFFERS if args.strict and audit.errors else EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> None:
+    if (args.json or args.format != "table") and (args.write or args.check):
+        raise UsageError("--json and --format choose how to print; --write and --check print none")
+    if args.json:
+        args.format = "json"
+    if args.strict and not args.audit:
+        raise UsageError("--strict applies to --audit; add --audit")
+    if args.session_type and not args.audit:
+        raise UsageError("--session-type applies to --audit; add --audit")
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    _validate(args)
+    app_dir = str(Path(args.app_dir).resolve())
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    app = load_app(args.app)
+    if args.audit:
+        return _audit(args, app, out)
     if args.check:
-        return _check(rows, args.check, args.app, out)
+        return _check(args, app, out)
+    rows = _table(args, app, args.columns)
     if args.write:
         try:
-            Path(args.write).write_text(dump_snapshot(rows), encoding="utf-8")
+            Path(args.write).write_text(dump_snapshot(rows, columns=args.columns), encoding="utf-8")
         except OSError as error:
             raise SnapshotError(f"cannot write snapshot file {args.write!r}: {error}") from None
         print(f"Wrote {len(rows)} routes of {args.app} to {args.write}.", file=out)
-    elif args.json:
-        out.write(dump_snapshot(rows))
+    elif args.format == "json":
+        out.write(dump_snapshot(rows, columns=args.columns))
+    elif not rows:
+        print(f"{args.app} serves no routes.", file=out)
+    elif args.format == "markdown":
+        print(render_markdown(rows, args.columns), file=out)
     else:
-        print(render_table(rows) if rows else f"{args.app} serves no routes.", file=out)
+        print(render_table(rows, columns=args.columns), file=out)
     return EXIT_OK
 
 
@@ -123,11 +217,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `mintaka-routes` with `argv` (default: the process's arguments).
 
     Returns:
-        The exit status: 0 success, 1 `--check` found a difference, 2 an error.
+        The exit status: 0 success, 1 `--check` found a difference or `--audit --strict`
+        found an error, 2 an error.
     """
     args = _parser().parse_args(argv)
     try:
         return _run(args, sys.stdout)
-    except (AppLoadError, SnapshotError) as error:
+    except (AppLoadError, SnapshotError, UsageError, ValueError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return EXIT_ERROR

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import TYPE_CHECKING
 
+from mintaka.introspect._columns import column_values, parse_columns
 from mintaka.introspect._route_info import RouteInfo, SortKey, sort_routes
 from mintaka.introspect._walk import routes_of, walk_routes
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-__all__ = ["method_paths_from_routes", "route_table"]
+    from mintaka.introspect._columns import Column
+
+__all__ = ["compile_exclude", "method_paths_from_routes", "route_table"]
 
 
 def _routes_or_raise(routes: object) -> list[BaseRoute]:
@@ -26,12 +31,29 @@ def _routes_or_raise(routes: object) -> list[BaseRoute]:
     return found
 
 
+def compile_exclude(exclude: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """Compile an exclusion pattern, with an error that shows the bad pattern.
+
+    Raises:
+        ValueError: `exclude` is not a valid regular expression.
+    """
+    if exclude is None or isinstance(exclude, re.Pattern):
+        return exclude
+    try:
+        return re.compile(exclude)
+    except re.error as error:
+        message = f"exclude={exclude!r} is not a valid regular expression: {error}"
+        raise ValueError(message) from None
+
+
 def route_table(
     routes: Sequence[BaseRoute] | ASGIApp,
     *,
     include_websockets: bool = True,
     include_implicit_head: bool = True,
     sort: SortKey = "path",
+    columns: Collection[Column] = (),
+    exclude: str | re.Pattern[str] | None = None,
 ) -> list[RouteInfo]:
     """List every route the app or routes serve, one row per method, sorted stably.
 
@@ -42,6 +64,9 @@ def route_table(
     [`RouteInfo.host`][mintaka.introspect.RouteInfo]) and WebSocket routes. An app
     mounted as a black box (such as `StaticFiles`) is one `"mount"` row for every method
     under `/prefix/{path:path}`.
+
+    The optional `columns` fill in more of each FastAPI route's row: its status code,
+    response model, deprecation, tags and operation id.
 
     Example:
         ```python
@@ -56,6 +81,8 @@ def route_table(
 
         [(row.method, row.path, row.name) for row in route_table(app)]
         # [("GET", "/items/{item_id}", "read_item")]
+
+        rows = route_table(app, columns=["status", "model"], exclude=r"^/(docs|health)")
         ```
 
     Args:
@@ -66,20 +93,30 @@ def route_table(
             route that serves `GET`. FastAPI's own routes never add it, and a `HEAD`
             they declare is always listed.
         sort: The column to sort by: `"path"`, `"method"` or `"name"`.
+        columns: Optional columns to fill in for FastAPI routes: `"status"`, `"model"`,
+            `"deprecated"`, `"tags"`, `"operation_id"` (see
+            [`RouteInfo`][mintaka.introspect.RouteInfo]).
+        exclude: A regular expression; routes whose path it matches (`re.search`) are
+            left out, such as FastAPI's `/docs` family or health checks.
 
     Returns:
         The rows, sorted by `sort` and then by the other columns.
 
     Raises:
         TypeError: `routes` is neither a list of routes nor something that has one.
-        ValueError: `sort` is not a sort key.
+        ValueError: `sort` is not a sort key, a column is unknown, or `exclude` is not
+            a valid regular expression.
 
     Warns:
         UnlistedRouteWarning: A route of an unknown kind was left out.
     """
-    rows = walk_routes(_routes_or_raise(routes), implicit_head=include_implicit_head)
+    extra = functools.partial(column_values, columns=parse_columns(columns)) if columns else None
+    pattern = compile_exclude(exclude)
+    rows = walk_routes(_routes_or_raise(routes), implicit_head=include_implicit_head, extra=extra)
     if not include_websockets:
         rows = (row for row in rows if row.kind != "websocket")
+    if pattern is not None:
+        rows = (row for row in rows if not pattern.search(row.path))
     return sort_routes(list(rows), by=sort)
 
 

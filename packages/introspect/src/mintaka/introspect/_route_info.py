@@ -56,6 +56,17 @@ class RouteInfo:
             own `include_in_schema`, combined with that of the FastAPI routers that
             include it (the way FastAPI combines them). Always `False` for WebSocket
             routes and mounts, which no HTTP schema describes.
+        status_code: The status code a FastAPI route declares (`status_code=`), `None`
+            when it declares none. Like the attributes below, it is filled in only when
+            the column was asked for (`route_table(app, columns=["status"])`) and stays
+            `None` for routes that are not FastAPI routes.
+        response_model: The response model of a FastAPI route, as a short type name
+            (`"Item"`, `"list[Item]"`), `None` when it has none.
+        deprecated: Whether a FastAPI route is marked deprecated (by itself or by a
+            router that includes it).
+        tags: The OpenAPI tags of a FastAPI route, its routers' tags included.
+        operation_id: The `operation_id=` a FastAPI route declares, `None` when it lets
+            FastAPI generate one.
     """
 
     method: str
@@ -65,6 +76,11 @@ class RouteInfo:
     endpoint: str
     kind: RouteKind
     include_in_schema: bool
+    status_code: int | None = None
+    response_model: str | None = None
+    deprecated: bool | None = None
+    tags: tuple[str, ...] | None = None
+    operation_id: str | None = None
 
     @property
     def method_path(self) -> str:
@@ -114,7 +130,7 @@ def sort_routes(rows: list[RouteInfo], by: SortKey = "path") -> list[RouteInfo]:
 
     def key(row: RouteInfo) -> tuple[object, ...]:
         path = (row.path, row.host or "")
-        rest = (row.name or "", row.endpoint, row.kind, row.include_in_schema)
+        rest = (row.name or "", row.endpoint, row.kind, row.include_in_schema, repr(row))
         if by == "method":
             return (method_rank(row.method), *path, *rest)
         if by == "name":

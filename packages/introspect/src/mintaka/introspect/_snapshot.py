@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
+from mintaka.introspect._columns import FIELD_OF_COLUMN, parse_columns
 from mintaka.introspect._route_info import RouteInfo, RouteKind
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
-__all__ = ["SNAPSHOT_VERSION", "SnapshotError", "dump_snapshot", "parse_snapshot", "read_snapshot"]
+    from mintaka.introspect._columns import Column
+
+__all__ = ["Snapshot", "SnapshotError", "dump_snapshot", "load_snapshot", "read_snapshot"]
 
 SNAPSHOT_FORMAT = "mintaka-routes"
-SNAPSHOT_VERSION = 1
-"""The snapshot format version [`dump_snapshot`][mintaka.introspect.dump_snapshot] writes."""
+# Version 1: the seven base fields. Version 2 adds "columns", the optional fields recorded.
+# A snapshot without optional columns is still written as version 1, so it does not churn.
+_PLAIN_VERSION, _COLUMNS_VERSION = 1, 2
 
 _FIELDS: dict[str, tuple[type, ...]] = {
     "method": (str,),
@@ -28,7 +32,22 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "kind": (str,),
     "include_in_schema": (bool,),
 }
+_COLUMN_TYPES: dict[str, tuple[type, ...]] = {
+    "status_code": (int, type(None)),
+    "response_model": (str, type(None)),
+    "deprecated": (bool, type(None)),
+    "tags": (list, type(None)),
+    "operation_id": (str, type(None)),
+}
 _KINDS: tuple[str, ...] = get_args(RouteKind)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot as read: its rows and the optional columns it recorded."""
+
+    rows: list[RouteInfo]
+    columns: tuple[Column, ...]
 
 
 class SnapshotError(ValueError):
@@ -48,7 +67,7 @@ class SnapshotError(ValueError):
     """
 
 
-def dump_snapshot(routes: Iterable[RouteInfo]) -> str:
+def dump_snapshot(routes: Iterable[RouteInfo], *, columns: Collection[Column] = ()) -> str:
     """Serialize route rows as a snapshot: JSON text with one route per line.
 
     The rows keep the order they are given in (a route table is already sorted), so the
@@ -60,59 +79,64 @@ def dump_snapshot(routes: Iterable[RouteInfo]) -> str:
         from mintaka.introspect import dump_snapshot, route_table
 
         Path("api-routes.json").write_text(dump_snapshot(route_table(app)))
+
+        columns = ["status", "model"]
+        rows = route_table(app, columns=columns)
+        Path("api-routes.json").write_text(dump_snapshot(rows, columns=columns))
         ```
 
     Args:
         routes: The rows, usually [`route_table`][mintaka.introspect.route_table]`(app)`.
+        columns: The optional columns the rows were listed with, recorded in the
+            snapshot so that a check lists the app with the same ones.
 
     Returns:
         The snapshot text, ending with a newline.
+
+    Raises:
+        ValueError: A column is unknown.
     """
-    lines = [json.dumps(dataclasses.asdict(row), ensure_ascii=False) for row in routes]
+    recorded = parse_columns(columns)
+    fields = [*_FIELDS, *(FIELD_OF_COLUMN[column] for column in recorded)]
+    lines = [
+        json.dumps({name: _jsonable(getattr(row, name)) for name in fields}, ensure_ascii=False)
+        for row in routes
+    ]
     body = ",\n    ".join(lines)
     routes_json = f"[\n    {body}\n  ]" if lines else "[]"
-    return (
-        f'{{\n  "format": "{SNAPSHOT_FORMAT}",\n  "version": {SNAPSHOT_VERSION},\n'
-        f'  "routes": {routes_json}\n}}\n'
-    )
+    if not recorded:
+        header = f'"version": {_PLAIN_VERSION},'
+    else:
+        header = f'"version": {_COLUMNS_VERSION},\n  "columns": {json.dumps(list(recorded))},'
+    return f'{{\n  "format": "{SNAPSHOT_FORMAT}",\n  {header}\n  "routes": {routes_json}\n}}\n'
 
 
-def _route_from_json(item: Any, where: str) -> RouteInfo:
+def _jsonable(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _route_from_json(item: Any, where: str, columns: tuple[Column, ...]) -> RouteInfo:
     if not isinstance(item, dict):
         raise SnapshotError(f"{where} is {item!r}, expected an object with the route's fields")
-    missing = [name for name in _FIELDS if name not in item]
+    optional = [FIELD_OF_COLUMN[column] for column in columns]
+    expected = {**_FIELDS, **{name: _COLUMN_TYPES[name] for name in optional}}
+    missing = [name for name in expected if name not in item]
     if missing:
         raise SnapshotError(f"{where} lacks the field(s) {', '.join(missing)}")
-    for name, types in _FIELDS.items():
-        if not isinstance(item[name], types):
+    for name, types in expected.items():
+        # bool is an int: a status code of `true` is wrong, not 1.
+        boolean_status = name == "status_code" and isinstance(item[name], bool)
+        if not isinstance(item[name], types) or boolean_status:
             raise SnapshotError(f"{where} has {name}={item[name]!r}, of the wrong type")
     if item["kind"] not in _KINDS:
         raise SnapshotError(f"{where} has kind={item['kind']!r}; expected one of {_KINDS}")
-    return RouteInfo(**{name: item[name] for name in _FIELDS})
+    values = {name: item[name] for name in expected}
+    if values.get("tags") is not None:
+        values["tags"] = tuple(str(tag) for tag in values["tags"])
+    return RouteInfo(**values)
 
 
-def parse_snapshot(text: str, *, source: str = "the snapshot") -> list[RouteInfo]:
-    """Read route rows back from snapshot text written by `dump_snapshot`.
-
-    Example:
-        ```python
-        from mintaka.introspect import dump_snapshot, parse_snapshot, route_table
-
-        rows = route_table(app)
-        assert parse_snapshot(dump_snapshot(rows)) == rows
-        ```
-
-    Args:
-        text: The snapshot's JSON text.
-        source: What to call the snapshot in error messages, such as its file name.
-
-    Returns:
-        The rows, in the order the snapshot lists them.
-
-    Raises:
-        SnapshotError: The text is not JSON, not a mintaka-routes snapshot, of a newer
-            format version, or a route in it lacks a field or has one of the wrong type.
-    """
+def _parse(text: str, source: str) -> Snapshot:
     regenerate = "write it again with `mintaka-routes MODULE:APP --write FILE`"
     try:
         data = json.loads(text)
@@ -123,18 +147,45 @@ def parse_snapshot(text: str, *, source: str = "the snapshot") -> list[RouteInfo
             f'{source} is not a mintaka-routes snapshot (no "format": "{SNAPSHOT_FORMAT}" '
             f"field); {regenerate}"
         )
-    if data.get("version") != SNAPSHOT_VERSION:
+    version = data.get("version")
+    if version not in (_PLAIN_VERSION, _COLUMNS_VERSION) or isinstance(version, bool):
         raise SnapshotError(
-            f"{source} has snapshot format version {data.get('version')!r}; this "
-            f"mintaka-introspect reads version {SNAPSHOT_VERSION}. Upgrade "
+            f"{source} has snapshot format version {version!r}; this mintaka-introspect "
+            f"reads versions {_PLAIN_VERSION} and {_COLUMNS_VERSION}. Upgrade "
             f"mintaka-introspect, or {regenerate}"
         )
+    columns: tuple[Column, ...] = ()
+    if version == _COLUMNS_VERSION:
+        raw = data.get("columns")
+        if not isinstance(raw, list) or not all(isinstance(c, str) for c in raw):
+            raise SnapshotError(f'{source} has no "columns" list of names; {regenerate}')
+        try:
+            columns = parse_columns(raw)
+        except ValueError as error:
+            raise SnapshotError(f"{source}: {error}; {regenerate}") from None
     routes = data.get("routes")
     if not isinstance(routes, list):
         raise SnapshotError(f'{source} has no "routes" list; {regenerate}')
-    return [
-        _route_from_json(item, f"{source}: route {index + 1}") for index, item in enumerate(routes)
+    rows = [
+        _route_from_json(item, f"{source}: route {index + 1}", columns)
+        for index, item in enumerate(routes)
     ]
+    return Snapshot(rows, columns)
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Read a snapshot file with the columns it recorded (see `read_snapshot`)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotError(
+            f"snapshot file {str(file)!r} does not exist; create it with "
+            f"`mintaka-routes MODULE:APP --write {file}`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SnapshotError(f"snapshot file {str(file)!r} cannot be read: {error}") from None
+    return _parse(text, source=f"snapshot file {str(file)!r}")
 
 
 def read_snapshot(path: str | os.PathLike[str]) -> list[RouteInfo]:
@@ -148,6 +199,10 @@ def read_snapshot(path: str | os.PathLike[str]) -> list[RouteInfo]:
         assert not diff, diff.format()
         ```
 
+    Snapshots of every format version read: those written before the optional columns
+    existed (version 1), and those that record some (version 2). A snapshot written with
+    columns holds them in its rows; list the app with the same `columns` to compare.
+
     Args:
         path: The snapshot file.
 
@@ -155,17 +210,8 @@ def read_snapshot(path: str | os.PathLike[str]) -> list[RouteInfo]:
         The rows, in the order the file lists them.
 
     Raises:
-        SnapshotError: The file does not exist, cannot be read, or does not parse (see
-            [`parse_snapshot`][mintaka.introspect.parse_snapshot]).
+        SnapshotError: The file does not exist, cannot be read, is not JSON, not a
+            mintaka-routes snapshot, of a newer format version, or a route in it lacks
+            a field or has one of the wrong type.
     """
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SnapshotError(
-            f"snapshot file {str(file)!r} does not exist; create it with "
-            f"`mintaka-routes MODULE:APP --write {file}`"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SnapshotError(f"snapshot file {str(file)!r} cannot be read: {error}") from None
-    return parse_snapshot(text, source=f"snapshot file {str(file)!r}")
+    return load_snapshot(path).rows

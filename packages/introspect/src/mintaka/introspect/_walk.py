@@ -9,11 +9,12 @@ inclusion's prefix, recognised by its shape, without importing FastAPI.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,17 @@ from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
 
 from mintaka.introspect._route_info import RouteInfo, RouteKind
 
-__all__ = ["UnlistedRouteWarning", "routes_of", "walk_routes"]
+__all__ = [
+    "ExtraColumns",
+    "Place",
+    "UnlistedRouteWarning",
+    "Visit",
+    "app_chain",
+    "is_fastapi_route",
+    "routes_of",
+    "visit_routes",
+    "walk_routes",
+]
 
 _ENDPOINT_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
 _CATCH_ALL = "/{path:path}"
@@ -49,12 +60,28 @@ class UnlistedRouteWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class _Place:
-    """Where the walk is: the path prefix, the host, and FastAPI's schema flag so far."""
+class Place:
+    """Where the walk is: what the enclosing mounts, hosts and inclusions add to a route.
+
+    Attributes:
+        prefix: The path prefix of the enclosing mounts and router inclusions.
+        host: The host template of the enclosing `Host`, if any.
+        api_schema: FastAPI's `include_in_schema` of the enclosing inclusions, combined.
+        dependencies: The `Depends` of enclosing lazy inclusions (FastAPI >= 0.137), which
+            FastAPI adds to the route when it serves it; copied routes already hold them.
+        tags: The tags of enclosing lazy inclusions.
+        deprecated: Whether an enclosing lazy inclusion marked its routes deprecated.
+        apps: The apps (with the middleware around them) the route is served under,
+            outermost first.
+    """
 
     prefix: str = ""
     host: str | None = None
     api_schema: bool = True
+    dependencies: tuple[object, ...] = ()
+    tags: tuple[object, ...] = ()
+    deprecated: bool = False
+    apps: tuple[object, ...] = ()
 
     def row(
         self,
@@ -65,6 +92,7 @@ class _Place:
         kind: RouteKind,
         *,
         in_schema: bool = False,
+        extra: Mapping[str, Any] | None = None,
     ) -> RouteInfo:
         return RouteInfo(
             method=method,
@@ -74,7 +102,16 @@ class _Place:
             endpoint=qualified_name(endpoint),
             kind=kind,
             include_in_schema=in_schema,
+            **(extra or {}),
         )
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A route the walk reached, and where: a `Route`, a `WebSocketRoute` or a black-box `Mount`."""
+
+    route: BaseRoute
+    place: Place
 
 
 def routes_of(target: object) -> list[BaseRoute] | None:
@@ -111,20 +148,52 @@ def qualified_name(obj: object) -> str:
     return f"{module}.{qualname}" if module else qualname
 
 
-def _is_fastapi_route(route: BaseRoute) -> bool:
+def is_fastapi_route(route: BaseRoute) -> bool:
     # FastAPI's route class can only exist once FastAPI has been imported by the app.
     api_route = getattr(sys.modules.get("fastapi.routing"), "APIRoute", None)
     return isinstance(api_route, type) and isinstance(route, api_route)
 
 
-def _lazy_inclusion(route: BaseRoute) -> tuple[list[BaseRoute], str, bool] | None:
-    """Read FastAPI's (>= 0.137) included-router entry: its routes, prefix, schema flag."""
+@dataclass(frozen=True)
+class _Inclusion:
+    """What FastAPI's (>= 0.137) included-router entry adds to the routes it includes."""
+
+    prefix: str
+    include_in_schema: bool
+    dependencies: tuple[object, ...]
+    tags: tuple[object, ...]
+    deprecated: bool
+
+
+def _lazy_inclusion(route: BaseRoute) -> tuple[list[BaseRoute], _Inclusion] | None:
+    """Read FastAPI's (>= 0.137) included-router entry: its routes and what it adds."""
     context = getattr(route, "include_context", None)
     routes = getattr(getattr(route, "original_router", None), "routes", None)
     prefix = getattr(context, "prefix", None)
     if not isinstance(routes, list) or not isinstance(prefix, str):
         return None
-    return routes, prefix, bool(getattr(context, "include_in_schema", True))
+    inclusion = _Inclusion(
+        prefix=prefix,
+        include_in_schema=bool(getattr(context, "include_in_schema", True)),
+        dependencies=tuple(getattr(context, "dependencies", None) or ()),
+        tags=tuple(getattr(context, "tags", None) or ()),
+        deprecated=bool(getattr(context, "deprecated", False)),
+    )
+    return routes, inclusion
+
+
+def app_chain(target: object) -> list[object]:
+    """Return `target` and the apps it wraps (middleware keeps the app it wraps as `.app`)."""
+    chain: list[object] = []
+    seen: set[int] = set()
+    current: object = target
+    while current is not None and id(current) not in seen and len(seen) < _MAX_WRAPPERS:
+        seen.add(id(current))
+        chain.append(current)
+        if isinstance(getattr(current, "routes", None), list):
+            break
+        current = getattr(current, "app", None)
+    return chain
 
 
 def _http_methods(route: Route) -> tuple[list[str], set[str]]:
@@ -140,41 +209,70 @@ def _http_methods(route: Route) -> tuple[list[str], set[str]]:
     if route.methods is None:
         return ["*"], set()
     implicit = set()
-    if "GET" in route.methods and "HEAD" in route.methods and not _is_fastapi_route(route):
+    if "GET" in route.methods and "HEAD" in route.methods and not is_fastapi_route(route):
         implicit = {"HEAD"}
     return sorted(route.methods), implicit
 
 
-def _http_rows(route: Route, place: _Place, *, implicit_head: bool) -> Iterator[RouteInfo]:
+ExtraColumns = Callable[[BaseRoute, Place], Mapping[str, Any]]
+
+
+def _http_rows(
+    route: Route, place: Place, *, implicit_head: bool, extra: Mapping[str, Any]
+) -> Iterator[RouteInfo]:
     methods, implicit = _http_methods(route)
     in_schema = route.include_in_schema
-    if _is_fastapi_route(route):
+    if is_fastapi_route(route):
         in_schema = in_schema and place.api_schema
     for method in methods:
         if implicit_head or method not in implicit:
-            yield place.row(method, route.path, route, route.endpoint, "http", in_schema=in_schema)
+            yield place.row(
+                method, route.path, route, route.endpoint, "http", in_schema=in_schema, extra=extra
+            )
 
 
 def walk_routes(
-    routes: Sequence[BaseRoute], *, implicit_head: bool, place: _Place | None = None
+    routes: Sequence[BaseRoute], *, implicit_head: bool, extra: ExtraColumns | None = None
 ) -> Iterator[RouteInfo]:
-    """Yield a row for every method of every route reachable from `routes`."""
-    place = place or _Place()
-    for route in routes:
+    """Yield a row for every method of every route reachable from `routes`.
+
+    `extra`, when given, returns more fields of the rows of each HTTP route.
+    """
+    for visit in visit_routes(routes):
+        route, place = visit.route, visit.place
         if isinstance(route, Route):
-            yield from _http_rows(route, place, implicit_head=implicit_head)
+            fields = extra(route, place) if extra is not None else {}
+            yield from _http_rows(route, place, implicit_head=implicit_head, extra=fields)
         elif isinstance(route, WebSocketRoute):
             yield place.row("WS", route.path, route, route.endpoint, "websocket")
+        else:
+            yield place.row("*", _CATCH_ALL, route, getattr(route, "app", route), "mount")
+
+
+def visit_routes(routes: Sequence[BaseRoute], place: Place | None = None) -> Iterator[Visit]:
+    """Yield every route reachable from `routes`, with the place it is served at.
+
+    `Mount`s and `Host`s are entered (a mount of an app without routes is yielded as the
+    black box it is), and FastAPI's lazy inclusions are followed with their prefix,
+    dependencies, tags and flags.
+    """
+    place = place or Place()
+    for route in routes:
+        if isinstance(route, Route | WebSocketRoute):
+            yield Visit(route, place)
         elif isinstance(route, Mount | Host):
-            yield from _walk_branch(route, place, implicit_head=implicit_head)
+            yield from _visit_branch(route, place)
         elif (inclusion := _lazy_inclusion(route)) is not None:
-            inner, prefix, in_schema = inclusion
-            inner_place = _Place(
-                prefix=place.prefix + prefix,
-                host=place.host,
-                api_schema=place.api_schema and in_schema,
+            inner, context = inclusion
+            inner_place = dataclasses.replace(
+                place,
+                prefix=place.prefix + context.prefix,
+                api_schema=place.api_schema and context.include_in_schema,
+                dependencies=(*place.dependencies, *context.dependencies),
+                tags=(*place.tags, *context.tags),
+                deprecated=place.deprecated or context.deprecated,
             )
-            yield from walk_routes(inner, implicit_head=implicit_head, place=inner_place)
+            yield from visit_routes(inner, inner_place)
         else:
             warnings.warn(
                 f"{route!r} ({qualified_name(route)}) is not a route mintaka-introspect "
@@ -186,15 +284,16 @@ def walk_routes(
             )
 
 
-def _walk_branch(route: Mount | Host, place: _Place, *, implicit_head: bool) -> Iterator[RouteInfo]:
+def _visit_branch(route: Mount | Host, place: Place) -> Iterator[Visit]:
     if isinstance(route, Mount):
         # Starlette strips a mount path's trailing slash, so the joint has exactly one.
-        inner_place = _Place(prefix=place.prefix + route.path, host=place.host)
+        inner_place = Place(prefix=place.prefix + route.path, host=place.host, apps=place.apps)
     else:
-        inner_place = _Place(prefix=place.prefix, host=route.host)
+        inner_place = Place(prefix=place.prefix, host=route.host, apps=place.apps)
     app: Any = route.app
     inner = routes_of(app)
     if inner is None:
-        yield inner_place.row("*", _CATCH_ALL, route, app, "mount")
+        yield Visit(route, inner_place)
     else:
-        yield from walk_routes(inner, implicit_head=implicit_head, place=inner_place)
+        inner_place = dataclasses.replace(inner_place, apps=(*place.apps, *app_chain(app)))
+        yield from visit_routes(inner, inner_place)

@@ -10,5 +10,6 @@ breaks a convention fails at registration with a
 from mintaka.router._errors import RouteRegistrationError
 from mintaka.router._route import RouterRoute
 from mintaka.router._router import Router
+from mintaka.router._version import __version__
 
-__all__ = ["RouteRegistrationError", "Router", "RouterRoute"]
+__all__ = ["RouteRegistrationError", "Router", "RouterRoute", "__version__"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mintaka.core._callables import callable_name
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any
@@ -41,7 +43,4 @@ class RouteRegistrationError(TypeError):
 def describe_route(methods: Iterable[str] | None, path: str, endpoint: Callable[..., Any]) -> str:
     """Name a route the way registration errors do: `GET, HEAD /items/{id} (app.items.read)`."""
     verbs = ", ".join(sorted({method.upper() for method in methods})) if methods else "GET"
-    module = getattr(endpoint, "__module__", None)
-    qualname = getattr(endpoint, "__qualname__", None)
-    name = f"{module}.{qualname}" if module and qualname else repr(endpoint)
-    return f"{verbs} {path} ({name})"
+    return f"{verbs} {path} ({callable_name(endpoint)})"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
-import sys
 import types
 import typing
 from typing import TYPE_CHECKING, Any, Union
@@ -12,6 +10,12 @@ from typing import TYPE_CHECKING, Any, Union
 from fastapi.datastructures import DefaultPlaceholder
 from starlette.responses import Response
 
+from mintaka.core._callables import (
+    annotation_namespace,
+    resolve_annotation,
+    signature_of,
+    signature_owner,
+)
 from mintaka.router._errors import RouteRegistrationError
 from mintaka.router._no_body import body_allowed
 
@@ -64,45 +68,21 @@ def response_model_for_route(
 
 
 def _is_generator_endpoint(endpoint: Callable[..., Any]) -> bool:
-    target = _annotation_owner(endpoint)
+    target = signature_owner(endpoint)
     return inspect.isasyncgenfunction(target) or inspect.isgeneratorfunction(target)
 
 
-def _annotation_owner(endpoint: Callable[..., Any]) -> Any:
-    """The callable whose signature `inspect.signature(endpoint)` reports (and FastAPI reads)."""
-    target: Any = endpoint
-    while True:
-        if isinstance(target, functools.partial):
-            target = target.func
-        elif not hasattr(target, "__signature__") and hasattr(target, "__wrapped__"):
-            target = target.__wrapped__
-        else:
-            return target
-
-
-def _namespace_of(target: Any) -> dict[str, Any]:
-    """The globals a string annotation of `target` was written against."""
-    namespace = getattr(target, "__globals__", None)
-    if isinstance(namespace, dict):
-        return namespace
-    module = sys.modules.get(getattr(target, "__module__", None) or type(target).__module__)
-    return vars(module) if module is not None else {}
-
-
 def _resolved_return_annotation(endpoint: Callable[..., Any], where: str) -> Any:
-    owner = _annotation_owner(endpoint)
     try:
-        raw = inspect.signature(endpoint).return_annotation
+        # Only the return annotation: a parameter annotation that FastAPI resolves its own
+        # way cannot break inference.
+        raw = signature_of(endpoint).return_annotation
         if raw is inspect.Signature.empty:
             return None
-        # get_type_hints resolves strings, nested forward references ("list['Item']") and
-        # keeps Annotated metadata; the holder lets it look at the return annotation alone,
-        # so a parameter annotation FastAPI resolves its own way cannot break inference.
-        holder = types.SimpleNamespace(__annotations__={"return": raw})
-        return typing.get_type_hints(holder, _namespace_of(owner), include_extras=True)["return"]
+        return resolve_annotation(raw, annotation_namespace(endpoint))
     except NameError as error:
         missing = getattr(error, "name", None) or str(error)
-        module = getattr(owner, "__module__", "its module")
+        module = getattr(signature_owner(endpoint), "__module__", None) or "its module"
         raise RouteRegistrationError(
             f"{where}: cannot resolve the return annotation, {missing!r} is not defined in "
             f"{module}. Define or import {missing} at module level there, at runtime (not "

@@ -9,6 +9,7 @@ from fastapi.datastructures import Default
 
 from mintaka.router._errors import RouteRegistrationError, describe_route
 from mintaka.router._inference import response_model_for_route
+from mintaka.router._lifetimes import check_dependency_lifetimes
 from mintaka.router._no_body import body_allowed
 from mintaka.router._route import RouterRoute
 
@@ -47,6 +48,11 @@ class Router(APIRouter):
           inference off. An annotation that cannot be resolved is a
           `RouteRegistrationError` naming the endpoint and the missing name. Generator
           endpoints (FastAPI's streaming responses) are left to FastAPI.
+        * *Dependency lifetimes*: a dependency with a `yield` teardown that FastAPI runs
+          (request or function scope) may not depend on a response-scoped one, whose
+          resource is closed before that teardown runs; the route is a
+          `RouteRegistrationError` naming both and the fix, as FastAPI refuses a
+          request-scoped dependency on a function-scoped one.
 
     Routes keep all of this when the router is included, with or without a prefix, into
     a `FastAPI` app or another router, on every supported FastAPI version.
@@ -88,7 +94,8 @@ class Router(APIRouter):
 
         Raises:
             RouteRegistrationError: The route declares a response body for a status code
-                that allows none, or its return annotation cannot be resolved.
+                that allows none, its return annotation cannot be resolved, or a
+                dependency FastAPI tears down depends on a response-scoped one.
         """
         where = describe_route(kwargs.get("methods"), self.prefix + path, endpoint)
         status_code = kwargs.get("status_code")
@@ -97,6 +104,11 @@ class Router(APIRouter):
         )
         _check_additional_responses({**self.responses, **(kwargs.get("responses") or {})}, where)
         super().add_api_route(path, endpoint, **kwargs)
+        try:
+            check_dependency_lifetimes(self.routes[-1].dependant, where)  # type: ignore[attr-defined]
+        except RouteRegistrationError:
+            self.routes.pop()
+            raise
 
 
 def _check_additional_responses(responses: Mapping[int | str, Any], where: str) -> None:

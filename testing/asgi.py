@@ -4,15 +4,17 @@ Order is observed at the ASGI `send` callable: each message the app sends is app
 the same event log that the app's contexts, endpoints and background tasks write to, so a
 test can say "this context exited before `http.response.start`" and mean the wire.
 
-Test modules import it by its dotted name (`packages.core.tests._harness`); pytest's
-importlib import mode registers the parent namespace packages, so no `sys.path` change is
-needed. It must stay FastAPI-free: the Starlette-only environment uses it too.
+Every test tree of the monorepo imports it as `testing.asgi`: the package tests under
+`packages/*/tests` and the cross-package suite under `tests/` alike, so no package's tests
+import another package's tests. pytest finds it through `pythonpath = ["."]` in the root
+pyproject.toml, mypy through the repository root being its working directory. It is not
+shipped in any distribution, and it must stay FastAPI-free: the Starlette-only
+environment uses it too.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
     from starlette.types import ASGIApp, Message, Receive, Scope
 
 START = "response.start"
@@ -119,6 +123,7 @@ async def call(
     headers: Iterable[tuple[bytes, bytes]] = (),
     raises: type[Exception] | tuple[type[Exception], ...] = (),
     receive: Receive | None = None,
+    on_start: Callable[[Message], Awaitable[None]] | None = None,
 ) -> Exchange:
     """Send one HTTP request to `app` as a server would and record what it sends.
 
@@ -133,6 +138,9 @@ async def call(
             `ServerErrorMiddleware` sends a 500 and then re-raises); the one raised is kept
             in `Exchange.raised`. Anything else propagates.
         receive: A replacement `receive` callable, for tests that script the client.
+        on_start: Awaited with the `http.response.start` message when the app sends it,
+            before it is recorded: the moment the client would learn the status, for tests
+            that look at the world (a database, a file) exactly then.
 
     Returns:
         The recorded exchange.
@@ -150,6 +158,8 @@ async def call(
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
+        if message["type"] == "http.response.start" and on_start is not None:
+            await on_start(message)
         exchange.messages.append(message)
         if message["type"] == "http.response.start":
             exchange.events.append(START)

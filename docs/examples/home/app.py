@@ -1,0 +1,22 @@
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from mintaka.depends.sqlalchemy import transactional_session
+from mintaka.router import Router
+
+engine = create_async_engine("sqlite+aiosqlite:///accounts.db")
+Session = Annotated[AsyncSession, Depends(transactional_session(async_sessionmaker(engine)))]
+router = Router()
+
+
+@router.post("/accounts/{name}", status_code=201)
+async def open_account(name: str, session: Session) -> dict[str, str]:
+    await session.execute(text("INSERT INTO accounts (name) VALUES (:name)"), {"name": name})
+    return {"name": name}  # committed before the 201 leaves; a failed commit is never a 201
+
+
+app = FastAPI()
+app.include_router(router)

@@ -1,0 +1,1 @@
+"""Test helpers shared by every test tree of the monorepo; never shipped in a distribution."""

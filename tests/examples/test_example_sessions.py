@@ -1,0 +1,84 @@
+"""The session recipes the depends guide shows, run at the ASGI `send` on SQLite files."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from examples.sessions import commit_rule, read_only, several_databases
+from tests.depends._depends_asgi import observe
+
+pytestmark = pytest.mark.anyio
+
+
+def reader(url: str, table: str, column: str) -> Callable[[], Awaitable[list[str]]]:
+    """Read `column` of `table` at `url` through an engine of its own."""
+
+    async def read() -> list[str]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(text(f"SELECT {column} FROM {table}"))
+                return sorted(str(row[0]) for row in rows)
+        finally:
+            await engine.dispose()
+
+    return read
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def test_the_commit_rule_recipe(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    rooms = reader(url, "bookings", "room")
+
+    async with running(commit_rule.create_app(url)) as app:
+        statuses = [(await observe(app, f"/bookings/{room}", rooms)) for room in "abc"]
+        held = await observe(app, "/holds/d", rooms)
+
+    assert [(o.status, o.at_start) for o in statuses] == [
+        (201, ["a"]),
+        (201, ["a", "b"]),
+        (409, ["a", "b"]),
+    ]
+    assert (held.status, held.at_start) == (303, ["a", "b"])
+
+
+async def test_the_several_databases_recipe(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    audit_url = f"sqlite+aiosqlite:///{tmp_path / 'audit.db'}"
+    rooms = reader(url, "bookings", "room")
+    actions = reader(audit_url, "audit", "action")
+
+    async def both() -> tuple[list[str], list[str]]:
+        return await rooms(), await actions()
+
+    async with running(several_databases.create_app(url, audit_url)) as app:
+        observed = await observe(app, "/bookings/a", both)
+
+    assert (observed.status, observed.at_start) == (201, (["a"], ["booked a"]))
+
+
+async def test_the_read_only_recipe(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    body: list[bytes] = []
+
+    async with running(read_only.create_app(url)) as app:
+        mistake = await observe(app, "/bookings/a", reader(url, "bookings", "room"))
+        listing = await observe(
+            app, "/bookings", reader(url, "bookings", "room"), method="GET", body=body
+        )
+
+    assert (mistake.status, mistake.at_start) == (500, [])
+    assert isinstance(mistake.raised, DBAPIError)
+    assert "attempt to write a readonly database" in str(mistake.raised)
+    assert (listing.status, b"".join(body)) == (200, b"[]")
