@@ -34,7 +34,6 @@ PENDING = {
     "docs/guides/asgi.md",
     "docs/guides/audit.md",
     "docs/reliability.md",
-    "docs/benchmarks/index.md",
     "packages/depends/README.md",
     "packages/introspect/README.md",
 }
