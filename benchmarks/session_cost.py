@@ -15,7 +15,7 @@ ASGI calls in rounds whose order rotates, as in `response_scope_cost.py`, whose 
 functions this script reuses; the verdict is the median of the per-round ratios.
 
 Run it with `hatch run bench:sessions`, or for one FastAPI version
-`hatch run hatch-test.py3.11-0.121.0:python benchmarks/session_cost.py`.
+`hatch run compat.py3.11-0.121.0:python -m benchmarks.session_cost`.
 """
 
 import argparse
@@ -33,9 +33,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from benchmarks.response_scope_cost import Variant, compare, measure
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import transactional_session
-from response_scope_cost import Variant, compare, measure
 
 SYNC_TARGET = 1.10
 ASYNC_TARGET = 1.05

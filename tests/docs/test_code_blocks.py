@@ -33,8 +33,6 @@ PENDING = {
     "docs/guides/introspect.md",
     "docs/guides/asgi.md",
     "docs/guides/audit.md",
-    "docs/reliability.md",
-    "docs/benchmarks/index.md",
     "packages/depends/README.md",
     "packages/introspect/README.md",
 }
