@@ -28,14 +28,7 @@ PYTHON = {"python", "py", "python3", "py3", "pycon"}
 # Pages other branches are rewriting right now. The lead empties this list when they are
 # merged and converted; a page listed here that is already clean fails, so the list only
 # shrinks.
-PENDING = {
-    "docs/guides/depends.md",
-    "docs/guides/introspect.md",
-    "docs/guides/asgi.md",
-    "docs/guides/audit.md",
-    "packages/depends/README.md",
-    "packages/introspect/README.md",
-}
+PENDING: set[str] = set()
 
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<info>.*)$")
 INCLUDE = re.compile(r'^\s*--8<--\s+"(?P<path>[^"]+)"\s*$')

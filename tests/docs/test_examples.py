@@ -86,14 +86,19 @@ async def test_core_readme_examples_answer_after_the_session_closed(example: Exa
     await starlette_app.engine.dispose()
 
 
+async def assert_a_failed_commit_is_never_a_201(client: httpx.AsyncClient) -> None:
+    """``POST /notes`` commits before its 201; a duplicate text fails at commit: a 500."""
+    created = await client.post("/notes", json={"text": "hello"})
+    assert created.status_code == 201
+    assert created.json() == {"id": 1, "text": "hello"}
+    # the text column is unique: the commit fails, and the client is not told 201
+    assert (await client.post("/notes", json={"text": "hello"})).status_code == 500
+
+
 async def test_response_scope_guide_fastapi_example_commits_before_201(example: Example) -> None:
     notes = example("response_scope/fastapi_notes.py")
     async with client_of(notes.app) as client:
-        created = await client.post("/notes", json={"text": "hello"})
-        assert created.status_code == 201
-        assert created.json() == {"id": 1, "text": "hello"}
-        # the text column is unique: the commit fails, and the client is not told 201
-        assert (await client.post("/notes", json={"text": "hello"})).status_code == 500
+        await assert_a_failed_commit_is_never_a_201(client)
 
 
 async def test_response_scope_guide_starlette_example(example: Example) -> None:
@@ -146,3 +151,24 @@ async def test_migrating_from_prefect_example(example: Example) -> None:
         assert deleted.content == b""
         assert "content-type" not in deleted.headers
     assert server.events == ["committed", "deleted etl"]
+
+
+async def test_depends_guide_audit_log_flushes_with_the_request(example: Example) -> None:
+    audit = example("depends/audit_log.py")
+    async with client_of(audit.app) as client:
+        created = await client.post("/notes/hello", headers={"x-user": "ada"})
+        assert created.status_code == 201
+        assert created.json() == {"text": "hello"}
+    assert audit.audit_trail == ["ada: created hello"]
+
+
+async def test_depends_guide_session_commits_and_refuses_a_failed_commit(example: Example) -> None:
+    session = example("depends/session.py")
+    async with client_of(session.app) as client:
+        await assert_a_failed_commit_is_never_a_201(client)
+        assert (await client.post("/notes", json={"text": "other"})).json()["text"] == "other"
+
+
+def test_introspect_guide_listing_follows_included_routers(example: Example) -> None:
+    listing = example("introspect/listing.py")
+    assert listing.routes == {"GET /api/v1/items/{item_id}"}
