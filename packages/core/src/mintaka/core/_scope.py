@@ -277,17 +277,20 @@ async def call_in_response_scope(
     Returns:
         What `handler` returned, after every response-scoped context has exited.
     """
-    # The `async with` block of the class docstring, spelled out: this runs on every
-    # request, and the two extra coroutines of `async with` cost about 1% of a request.
-    response_scope = ResponseScope(request.scope)
-    if response_scope._attach() is not None:  # an outer adapter owns the open scope
+    # The `async with` block of the class docstring, spelled out and inlined: this runs on
+    # every request, and the calls it spares are a measurable part of the route's cost.
+    scope = request.scope
+    current = scope.get(_SCOPE_KEY)
+    if current is not None and current._state == "open":  # an outer adapter owns it
         return await handler(request)
+    response_scope = scope[_SCOPE_KEY] = ResponseScope(scope)
+    response_scope._scope = None  # attached: no reference back to the ASGI scope
     try:
         response = await handler(request)
     except BaseException as error:
         await response_scope.exit(error)
         raise
-    response_scope.respond(response.status_code)
+    response_scope._status = response.status_code
     if response_scope._stack is None:  # nothing to exit: spare the coroutine
         response_scope._state = "closed"
     else:
