@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,7 +110,7 @@ async def false_successes(app: ASGIApp, database: Path, notes: int) -> tuple[int
                     successes += response.is_success
         server.should_exit = True
         await serving
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         (stored,) = connection.execute("SELECT count(*) FROM notes").fetchone()
     return 2 * notes, successes, stored
 

@@ -12,7 +12,7 @@ import json
 import socket
 import sqlite3
 from collections.abc import AsyncIterator, MutableMapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,14 +68,14 @@ class Database:
 
     def texts(self) -> set[str]:
         """The committed notes, read through a connection of the test's own."""
-        with sqlite3.connect(self.path, timeout=5) as connection:
+        with closing(sqlite3.connect(self.path, timeout=5)) as connection:
             return {text for (text,) in connection.execute("SELECT text FROM notes")}
 
 
 @asynccontextmanager
 async def database(path: Path) -> AsyncIterator[Database]:
     """A fresh notes database at `path`, in WAL mode so readers never wait for a writer."""
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
     # 200 concurrent writers queue for SQLite's one write lock on a loaded machine: give
     # each one time to wait its turn instead of failing with "database is locked".
