@@ -49,7 +49,11 @@ def every_example() -> list[Path]:
 
 @pytest.mark.parametrize("path", every_example(), ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_every_example_imports(path: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    load(path, monkeypatch, tmp_path)
+    module = load(path, monkeypatch, tmp_path)
+
+    assert module.__file__ == str(path)
+    own = [v for v in vars(module).values() if getattr(v, "__module__", None) == module.__name__]
+    assert own, f"{path} defines no function or class of its own: nothing a reader could run"
 
 
 Example = Callable[[str], Any]
