@@ -14,6 +14,8 @@ pytest.importorskip("fastapi", reason="the audit of FastAPI routes needs FastAPI
 
 from testing.asgi import fastapi_version
 
+pytestmark = pytest.mark.once
+
 HERE = Path(__file__).parent
 ERRORS = 2  # no-response-scope and teardown-after-resource in `everything`
 

@@ -13,7 +13,7 @@ from uv import find_uv_bin
 
 from tests.docs._console import EXAMPLES, read_transcript, replay, serving
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.once]
 
 PAGE = EXAMPLES / "getting_started"
 

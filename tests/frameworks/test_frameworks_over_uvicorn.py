@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 from tests.frameworks._serving import Database, Probe, database, serving
 
-pytestmark = [pytest.mark.anyio, pytest.mark.server]
+pytestmark = [pytest.mark.anyio, pytest.mark.server, pytest.mark.once]
 
 TIMEOUT = 10.0
 

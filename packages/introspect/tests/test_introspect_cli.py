@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.once
+
 APPS = """
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse

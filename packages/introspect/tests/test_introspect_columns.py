@@ -154,6 +154,7 @@ async def read_item(item_id: int):
 """
 
 
+@pytest.mark.once
 def test_the_command_checks_with_the_snapshots_columns_and_names_the_change(
     tmp_path: Path,
 ) -> None:
@@ -175,6 +176,7 @@ def test_the_command_checks_with_the_snapshots_columns_and_names_the_change(
     assert "records the optional columns status,model" in other_columns.stderr
 
 
+@pytest.mark.once
 def test_the_command_prints_columns_as_a_table_and_as_markdown(tmp_path: Path) -> None:
     decorator = '@app.get("/items/{item_id}", response_model=Item, status_code=203)'
     (tmp_path / "shop.py").write_text(SHOP.format(decorator=decorator))
