@@ -6,6 +6,7 @@ Test modules import the `exporter` fixture by name (and list it in `__all__`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from opentelemetry import trace
@@ -17,6 +18,19 @@ from opentelemetry.util._once import Once
 from mintaka.core._tracing import EXIT_SPAN_NAME, tracer
 
 
+@contextmanager
+def global_provider(provider: trace.TracerProvider) -> Iterator[None]:
+    """Set `provider` as the global tracer provider, and unset it afterwards."""
+    trace.set_tracer_provider(provider)
+    try:
+        yield
+    finally:
+        # OpenTelemetry sets the global provider once per process; its own test utilities
+        # reset these two globals the same way.
+        trace._TRACER_PROVIDER_SET_ONCE = Once()
+        trace._TRACER_PROVIDER = None
+
+
 @pytest.fixture
 def exporter() -> Iterator[InMemorySpanExporter]:
     """An SDK tracer provider, set globally for one test, exporting to memory."""
@@ -24,15 +38,11 @@ def exporter() -> Iterator[InMemorySpanExporter]:
     exported = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exported))
-    trace.set_tracer_provider(provider)
-    try:
-        yield exported
-    finally:
-        provider.shutdown()
-        # OpenTelemetry sets the global provider once per process; its own test utilities
-        # reset these two globals the same way.
-        trace._TRACER_PROVIDER_SET_ONCE = Once()
-        trace._TRACER_PROVIDER = None
+    with global_provider(provider):
+        try:
+            yield exported
+        finally:
+            provider.shutdown()
 
 
 def exit_spans(exporter: InMemorySpanExporter) -> list[ReadableSpan]:

@@ -14,12 +14,15 @@ import pytest
 pytest.importorskip("opentelemetry.sdk", reason="tracing needs the opentelemetry extra")
 
 from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
 
-from mintaka.core import ResponseScope, response_stack
+from mintaka.core import ResponseScope, __version__, response_stack
+from mintaka.core._tracing import tracer
 from mintaka.core.asgi import ResponseScopeMiddleware
-from packages.core.tests._spans import exit_spans, exporter
+from packages.core.tests._spans import exit_spans, exporter, global_provider
 from testing.asgi import BODY, START, call, http_scope, recorded
 
 pytestmark = pytest.mark.anyio
@@ -134,3 +137,81 @@ async def test_the_span_is_a_child_of_the_current_span(exporter: InMemorySpanExp
     (span,) = exit_spans(exporter)
     assert span.parent is not None
     assert span.parent.span_id == request_span.get_span_context().span_id
+
+
+async def test_every_exit_under_one_provider_is_traced_by_the_mintaka_core_tracer(
+    exporter: InMemorySpanExporter,
+) -> None:
+    events: list[str] = []
+    app = ResponseScopeMiddleware(responding_app(events, contexts=1))
+
+    first = await call(app, "/notes", events=events)
+    second = await call(app, "/notes", events=events)
+
+    assert (first.status, second.status) == (201, 201)
+    spans = exit_spans(exporter)
+    assert len(spans) == 2
+    for span in spans:
+        assert span.instrumentation_scope is not None
+        assert span.instrumentation_scope.name == "mintaka.core"
+        assert span.instrumentation_scope.version == __version__
+
+
+async def test_the_no_op_provider_keeps_tracing_off_until_a_real_one_is_set() -> None:
+    events: list[str] = []
+    app = ResponseScopeMiddleware(responding_app(events, contexts=1))
+
+    with global_provider(NoOpTracerProvider()):
+        assert tracer() is None
+        exchange = await call(app, "/notes", events=events)
+        assert tracer() is None
+
+    assert exchange.status == 201
+    assert events == ["db0 enter", "db0 exit", START, BODY]
+
+    exported = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exported))
+    with global_provider(provider):
+        await call(app, "/notes")
+    provider.shutdown()
+
+    (span,) = exit_spans(exported)
+    assert dict(span.attributes or {})["mintaka.response_scope.outcome"] == "exited"
+
+
+async def test_a_context_that_reraises_the_error_thrown_in_is_no_exit_error(
+    exporter: InMemorySpanExporter,
+) -> None:
+    rolled_back: list[BaseException] = []
+
+    class Transaction:
+        """A class-based context that rolls back and re-raises what it was given."""
+
+        async def __aenter__(self) -> Transaction:
+            return self
+
+        async def __aexit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+            if error is not None:
+                rolled_back.append(error)
+                raise error
+
+    failure = LookupError("endpoint failed")
+
+    async def fail(scope: Scope, receive: Any, send: Any) -> None:
+        await response_stack(scope).enter_async_context(Transaction())
+        raise failure
+
+    with pytest.raises(LookupError) as raised:
+        await call(ResponseScopeMiddleware(fail), "/notes")
+
+    assert raised.value is failure
+    assert rolled_back == [failure]
+    (span,) = exit_spans(exporter)
+    assert dict(span.attributes or {}) == {
+        "mintaka.response_scope.outcome": "exception_thrown_in",
+        "mintaka.response_scope.contexts": 1,
+        "error.type": "LookupError",
+    }
+    assert span.status.status_code == StatusCode.UNSET
+    assert span.events == ()
