@@ -110,6 +110,22 @@ async def test_the_database_refuses_writes_in_a_read_only_session_only(
     assert flags == (['"on"', '"off"'] if database.dialect == "postgresql" else ['"1"', '"0"'])
 
 
+async def test_every_read_only_session_on_one_engine_is_read_only_and_the_next_writable(
+    database: Database, engine: AsyncEngine | Engine
+) -> None:
+    app = build_app(database, engine, [])
+
+    # One pooled connection: each request gets the one the previous request gave back.
+    flags = [
+        await read_flag(app, path)
+        for path in ["/flag/read-only", "/flag/writable"] * 2 + ["/flag/read-only"] * 2
+    ]
+
+    on, off = ('"on"', '"off"') if database.dialect == "postgresql" else ('"1"', '"0"')
+    assert flags == [on, off, on, off, on, on]
+    assert await read_flag(app, "/flag/writable") == off
+
+
 async def test_a_write_fails_loudly_at_its_statement_and_nothing_is_stored(
     database: Database, engine: AsyncEngine | Engine
 ) -> None:

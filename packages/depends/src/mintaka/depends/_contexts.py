@@ -66,9 +66,6 @@ class ContextInThreadpool:
     ) -> bool | None:
         return await run_in_own_thread(self._context.__exit__, exc_type, exc, traceback)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._context!r})"
-
 
 class _Checked:
     """Adapt whatever a context-manager factory returned, or say why it cannot be used."""
