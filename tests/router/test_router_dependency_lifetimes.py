@@ -9,6 +9,7 @@ FastAPI version, so that an app does not break on an upgrade.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
@@ -18,6 +19,9 @@ from fastapi import Depends, FastAPI
 from mintaka.depends import response_scoped_dependency
 from mintaka.introspect import audit_dependencies
 from mintaka.router import Router, RouteRegistrationError
+from testing.asgi import call
+
+pytestmark = pytest.mark.anyio
 
 
 @response_scoped_dependency
@@ -97,3 +101,90 @@ def test_the_fixes_register_and_the_audit_agrees(dependency: Callable[..., objec
     app.include_router(router)
     assert audit_dependencies(app).findings == ()
     assert [d.closes for d in audit_dependencies(app).routes[0].dependencies][-1] == "response"
+
+
+# A partial and a class have no `__globals__`: FastAPI 0.110 to 0.120 cannot resolve the
+# string annotations of this module for them, so they take `Depends` as a default.
+async def get_labelled_repository(
+    label: str, connection: str = Depends(get_connection)
+) -> AsyncIterator[str]:
+    yield f"{label} {connection}"
+
+
+async def get_repository_of_plain_one(
+    repository: Annotated[str, Depends(get_plain_repository)],
+    pong: Annotated[str, Depends(ping)],
+) -> AsyncIterator[str]:
+    yield f"{repository} {pong}"
+
+
+@pytest.mark.parametrize(
+    "dependency",
+    [
+        pytest.param(functools.partial(get_labelled_repository, "main"), id="partial"),
+        pytest.param(get_repository_of_plain_one, id="through-a-plain-dependency"),
+    ],
+)
+def test_a_partial_or_a_deeper_response_scoped_dependency_is_refused_too(
+    dependency: Callable[..., object],
+) -> None:
+    router = Router()
+
+    with pytest.raises(RouteRegistrationError) as raised:
+        router.add_api_route("/items", ping, dependencies=[Depends(dependency)])
+
+    message = str(raised.value)
+    parent = getattr(dependency, "func", dependency).__name__
+    assert f"the dependency {parent} has a teardown" in message
+    assert "response-scoped get_connection" in message
+    assert router.routes == []
+
+
+async def get_session() -> AsyncIterator[str]:
+    yield "session"
+
+
+async def get_settings(pong: Annotated[str, Depends(ping)]) -> str:
+    return f"settings {pong}"
+
+
+async def get_service(
+    settings: Annotated[str, Depends(get_settings)],
+    session: Annotated[str, Depends(get_session)],
+) -> AsyncIterator[str]:
+    yield f"{settings} {session}"
+
+
+async def test_a_yield_dependency_on_plain_ones_only_registers_and_serves() -> None:
+    router = Router()
+
+    @router.get("/service")
+    async def read(service: Annotated[str, Depends(get_service)]) -> str:
+        return service
+
+    app = FastAPI()
+    app.include_router(router)
+    exchange = await call(app, "/service")
+
+    assert (exchange.status, exchange.json()) == (200, "settings pong session")
+
+
+class Repository:
+    """A class dependency: FastAPI calls it and tears nothing down."""
+
+    def __init__(self, connection: str = Depends(get_connection)) -> None:
+        self.connection = connection
+
+
+async def test_a_class_dependency_on_a_response_scoped_one_registers_and_serves() -> None:
+    router = Router()
+
+    @router.get("/repository")
+    async def read(repository: Annotated[Repository, Depends()]) -> str:
+        return repository.connection
+
+    app = FastAPI()
+    app.include_router(router)
+    exchange = await call(app, "/repository")
+
+    assert (exchange.status, exchange.json()) == (200, "connection")
