@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from testing.environ import untraced
+
 pytest.importorskip("fastapi", reason="the benchmarks measure FastAPI apps")
 pytest.importorskip("sqlalchemy", reason="the benchmarks measure SQLAlchemy sessions")
 
@@ -45,6 +47,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--output", str(output)],
         cwd=ROOT,
+        env=untraced(),
         capture_output=True,
         text=True,
         timeout=600,
@@ -157,6 +160,7 @@ def test_the_cost_profile_runs(suite: Any) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.profile_costs", "50"],
         cwd=ROOT,
+        env=untraced(),
         capture_output=True,
         text=True,
         timeout=300,

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from testing.environ import untraced
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
@@ -105,7 +107,7 @@ def serve(
     process = subprocess.Popen(
         command,
         cwd=REPO,
-        env={**os.environ, **env},
+        env=untraced(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
