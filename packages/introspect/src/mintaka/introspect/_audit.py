@@ -126,15 +126,18 @@ class _Auditor:
     def hints(self, call: Any) -> dict[str, Any]:
         key = id(call)
         if key not in self._hints:
-            target = call if inspect.isroutine(call) or inspect.isclass(call) else None
-            if target is None:
-                target = getattr(call, "__call__", None)  # noqa: B004
-            try:
-                found = typing.get_type_hints(target, include_extras=True) if target else {}
-            except Exception:
-                found = {}
-            if inspect.isclass(call):
-                found = {"return": call}
+            target = call
+            while isinstance(target, functools.partial):
+                target = target.func  # what a partial returns is what its function returns
+            if inspect.isclass(target):
+                found = {"return": target}
+            else:
+                if not inspect.isroutine(target):
+                    target = getattr(target, "__call__", None)  # noqa: B004
+                try:
+                    found = typing.get_type_hints(target, include_extras=True) if target else {}
+                except Exception:
+                    found = {}
             self._hints[key] = found
         return self._hints[key]
 
