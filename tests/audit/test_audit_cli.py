@@ -1,18 +1,21 @@
-"""`mintaka-routes --audit`, run as a real process the way CI runs it, with every exit code."""
+"""`mintaka-routes --audit`, run the way CI runs it, with every exit code.
+
+The command runs in this process (`testing.cli`): its `main` gets the arguments a shell
+would pass, and its output and exit status are what a child process would give.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi", reason="the audit of FastAPI routes needs FastAPI")
 
+from mintaka.introspect._cli import main
 from testing.asgi import fastapi_version
+from testing.cli import Completed, run_main
 
 pytestmark = pytest.mark.once
 
@@ -20,16 +23,8 @@ HERE = Path(__file__).parent
 ERRORS = 2  # no-response-scope and teardown-after-resource in `everything`
 
 
-def audit(*args: str, cwd: Path = HERE) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mintaka.introspect", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+def audit(*args: str, cwd: Path = HERE) -> Completed:
+    return run_main(main, *args, cwd=cwd)
 
 
 def test_the_table_groups_dependencies_by_route_and_lists_the_findings() -> None:

@@ -2,6 +2,9 @@
 
 `--serve` says where to look and keeps its notes across restarts; a taken port or a bad
 or unreachable database is one line on stderr that names the fix, never a traceback.
+
+The demo and `--serve` run as child processes, as the README runs them. The startup
+errors and `--help` come from the same `main`, run in this process (`testing.cli`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from examples.notes.__main__ import main
+from testing.cli import Completed, run_main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,19 +124,12 @@ def test_serve_prints_its_urls_and_keeps_notes_across_restarts(tmp_path: Path) -
         assert httpx.get(f"{base}/notes/kept").json() == note
 
 
-def run_in(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "examples.notes", *args],
-        cwd=folder,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def run_in(folder: Path, *args: str) -> Completed:
+    """`python -m examples.notes` with `args`, run in this process from `folder`."""
+    return run_main(main, *args, cwd=folder)
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *naming: str) -> None:
+def assert_one_line_error(result: Completed, *naming: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

@@ -1,4 +1,10 @@
-"""The `mintaka-routes` command, run as a real process, as a user and CI would run it."""
+"""The `mintaka-routes` command, as a user and CI would run it.
+
+Both entry points, the console script and `python -m mintaka.introspect`, start as real
+processes once each. Every other test runs the command in this process (`testing.cli`):
+its `main` gets the arguments a shell would pass, and its output and exit status are what
+a child process would give.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from mintaka.introspect._cli import main
+from testing.cli import Completed, run_main
 
 pytestmark = pytest.mark.once
 
@@ -79,9 +88,8 @@ ENTRY_POINTS = {
 }
 
 
-def run(
-    cwd: Path, *args: str, entry: str = "python -m mintaka.introspect"
-) -> subprocess.CompletedProcess[str]:
+def spawn(entry: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command through `entry` as a child process."""
     return subprocess.run(
         [*ENTRY_POINTS[entry], *args],
         cwd=cwd,
@@ -91,6 +99,11 @@ def run(
         check=False,
         env={**os.environ, "COLUMNS": "200"},
     )
+
+
+def run(cwd: Path, *args: str) -> Completed:
+    """Run the command in this process."""
+    return run_main(main, *args, cwd=cwd)
 
 
 def table_rows(stdout: str) -> list[list[str]]:
@@ -104,8 +117,20 @@ def test_the_console_script_is_installed_next_to_python() -> None:
 
 
 @pytest.mark.parametrize("entry", list(ENTRY_POINTS))
-def test_the_table_lists_every_route_in_aligned_columns(project: Path, entry: str) -> None:
-    result = run(project, "routes_app:app", entry=entry)
+def test_each_entry_point_prints_the_table_or_exits_2_with_the_reason(
+    project: Path, entry: str
+) -> None:
+    listed = spawn(entry, project, "routes_app:app")
+    missing = spawn(entry, project, "no_such_module:app")
+
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stderr == ""
+    assert [(cells[0], cells[1]) for cells in table_rows(listed.stdout)] == APP_ROWS
+    assert_error(missing, "cannot import module 'no_such_module'", "--app-dir")
+
+
+def test_the_table_lists_every_route_in_aligned_columns(project: Path) -> None:
+    result = run(project, "routes_app:app")
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -191,11 +216,10 @@ def test_write_then_check_the_same_app_exits_0(project: Path) -> None:
     assert "match api-routes.json (6 routes)" in checked.stdout
 
 
-@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
-def test_check_shows_added_and_removed_routes_and_exits_1(project: Path, entry: str) -> None:
+def test_check_shows_added_and_removed_routes_and_exits_1(project: Path) -> None:
     assert run(project, "routes_app:shrunk", "--write", "api-routes.json").returncode == 0
 
-    result = run(project, "routes_app:grown", "--check", "api-routes.json", entry=entry)
+    result = run(project, "routes_app:grown", "--check", "api-routes.json")
 
     assert result.returncode == 1, result.stderr
     assert "differ from api-routes.json: 2 routes added, 0 removed" in result.stdout
@@ -214,7 +238,7 @@ def test_check_shows_added_and_removed_routes_and_exits_1(project: Path, entry: 
     assert diff == [["-", "POST", "/items"], ["-", "DELETE", "/items/{item_id:int}"]]
 
 
-def assert_error(result: subprocess.CompletedProcess[str], *messages: str) -> None:
+def assert_error(result: Completed | subprocess.CompletedProcess[str], *messages: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""
     assert result.stderr.startswith("mintaka-routes: error: "), result.stderr
@@ -222,11 +246,8 @@ def assert_error(result: subprocess.CompletedProcess[str], *messages: str) -> No
         assert message in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
-def test_a_module_that_cannot_be_found_exits_2_saying_where_to_run(
-    project: Path, entry: str
-) -> None:
-    result = run(project, "no_such_module:app", entry=entry)
+def test_a_module_that_cannot_be_found_exits_2_saying_where_to_run(project: Path) -> None:
+    result = run(project, "no_such_module:app")
 
     assert_error(result, "cannot import module 'no_such_module'", "--app-dir")
 

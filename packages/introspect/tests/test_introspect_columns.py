@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +14,8 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from mintaka.introspect import diff_route_tables, dump_snapshot, read_snapshot, route_table
+from mintaka.introspect._cli import main
+from testing.cli import Completed, run_main
 
 if TYPE_CHECKING:
     from mintaka.introspect._columns import Column
@@ -125,15 +125,9 @@ def test_a_snapshot_written_before_the_columns_still_reads_and_is_written_the_sa
     assert dump_snapshot(rows) == VERSION_1
 
 
-def mintaka_routes(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mintaka.introspect", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def mintaka_routes(cwd: Path, *args: str) -> Completed:
+    """The command, run in this process from `cwd`."""
+    return run_main(main, *args, cwd=cwd)
 
 
 SHOP = """
