@@ -8,7 +8,6 @@ scope's. Each test reads what the audit says and, where it matters, what the app
 from __future__ import annotations
 
 import functools
-import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.introspect import DependencyAudit, audit_dependencies
 from mintaka.introspect._cli import main
 from testing.asgi import call, fastapi_version
+from testing.cli import run_main
 from tests.audit._audit_apps import scoped_resource
 
 pytestmark = pytest.mark.anyio
@@ -281,18 +281,16 @@ def list_items(db=Depends(get_db)):
 
 
 @pytest.fixture
-def untyped_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def untyped_app(tmp_path: Path) -> Path:
     (tmp_path / "edge_untyped.py").write_text(textwrap.dedent(UNTYPED), encoding="utf-8")
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    yield tmp_path
-    sys.modules.pop("edge_untyped", None)
+    return tmp_path
 
 
-def test_an_app_without_annotations_is_audited_with_what_it_declares(
-    untyped_app: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status = main(["edge_untyped:app", "--app-dir", str(untyped_app), "--audit"])
-    out, err = capsys.readouterr()
+def test_an_app_without_annotations_is_audited_with_what_it_declares(untyped_app: Path) -> None:
+    done = run_main(
+        main, "edge_untyped:app", "--app-dir", str(untyped_app), "--audit", cwd=untyped_app
+    )
+    status, out, err = done.returncode, done.stdout, done.stderr
 
     assert (status, err) == (0, "")
     blocks = out.split("\n\n")

@@ -1,7 +1,7 @@
 """Edge cases a user can hit without FastAPI: bad snapshots, odd apps, the command's errors.
 
 Nothing here imports FastAPI, so the file runs in the FastAPI-free environment too. The
-command is run in-process through `main(argv)`, with its output captured by pytest.
+command is run in-process through `testing.cli.run_main`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import dataclasses
 import json
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from mintaka.introspect import (
     route_table,
 )
 from mintaka.introspect._cli import main
+from testing.cli import run_main
 
 APPS = """
 from starlette.applications import Starlette
@@ -57,32 +57,22 @@ async def page(request: Request) -> Response:
 class Project:
     """A directory with app modules, and the command run on it in this process."""
 
-    def __init__(self, root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.capsys = capsys
 
     def module(self, name: str, source: str) -> None:
         (self.root / f"{name}.py").write_text(textwrap.dedent(source), encoding="utf-8")
 
     def run(self, *argv: str) -> tuple[int, str, str]:
-        status = main([*argv, "--app-dir", str(self.root)])
-        out, err = self.capsys.readouterr()
-        return status, out, err
+        done = run_main(main, *argv, "--app-dir", str(self.root), cwd=self.root)
+        return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture
-def project(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Project]:
-    # The command puts --app-dir on sys.path and imports the app: undo both afterwards.
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    project = Project(tmp_path, capsys)
+def project(tmp_path: Path) -> Project:
+    project = Project(tmp_path)
     project.module("edge_apps", APPS)
-    yield project
-    for name in set(sys.modules) - before:
-        if str(tmp_path) in str(getattr(sys.modules[name], "__file__", "") or ""):
-            del sys.modules[name]
+    return project
 
 
 # -- the command ----------------------------------------------------------------------

@@ -1,13 +1,11 @@
 """Edge cases of the optional FastAPI columns: empty cells, flags, tags and union models.
 
-The command is run in-process through `main(argv)`, with its output captured by pytest.
+The command is run in-process through `testing.cli.run_main`.
 """
 
 from __future__ import annotations
 
-import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -20,6 +18,7 @@ from pydantic import BaseModel
 
 from mintaka.introspect import route_table
 from mintaka.introspect._cli import main
+from testing.cli import run_main
 
 SHOP = """
 from fastapi import FastAPI
@@ -48,20 +47,18 @@ app.router.routes.append(Route("/legacy", legacy, methods=["GET"]))
 
 
 @pytest.fixture
-def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def shop(tmp_path: Path) -> Path:
     (tmp_path / "edge_shop.py").write_text(textwrap.dedent(SHOP), encoding="utf-8")
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    yield tmp_path
-    sys.modules.pop("edge_shop", None)
+    return tmp_path
 
 
 def test_the_table_shows_flags_tags_and_dashes_for_what_a_route_does_not_declare(
-    shop: Path, capsys: pytest.CaptureFixture[str]
+    shop: Path,
 ) -> None:
     argv = ["edge_shop:app", "--app-dir", str(shop), "--with", "tags,deprecated,status"]
 
-    status = main([*argv, "--no-implicit-head"])
-    out, err = capsys.readouterr()
+    done = run_main(main, *argv, "--no-implicit-head", cwd=shop)
+    status, out, err = done.returncode, done.stdout, done.stderr
 
     assert (status, err) == (0, "")
     header, _, *rows = (line.split() for line in out.splitlines())
