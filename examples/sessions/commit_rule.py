@@ -1,7 +1,5 @@
 """When the transaction commits: below 400 by default, or what `commit_on` says."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -9,7 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from examples.sessions._tables import Base, Booking
+from examples.sessions._tables import Booking, creating_bookings
 from mintaka.depends.sqlalchemy import transactional_session
 from mintaka.router import Router
 
@@ -48,13 +46,6 @@ def create_app(database_url: str) -> FastAPI:
 
     # --8<-- [end:commit-on]
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
-        yield
-        await engine.dispose()
-
-    app = FastAPI(lifespan=lifespan)
+    app = FastAPI(lifespan=creating_bookings(engine))
     app.include_router(router)
     return app

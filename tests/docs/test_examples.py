@@ -120,6 +120,15 @@ async def test_response_scope_guide_class_endpoint_and_adapter(example: Example)
         assert (await client.post("/adapted", json={"text": "b"})).json() == {"id": 2}
 
 
+async def test_response_scope_guide_headers_example_times_the_commit(example: Example) -> None:
+    timed = example("response_scope/commit_time.py")
+    async with client_of(timed.app) as client:
+        created = await client.post("/notes", json={"text": "a"})
+    name, _, duration = created.headers["server-timing"].partition(";dur=")
+    assert (created.status_code, name) == (201, "app")
+    assert float(duration) > 0
+
+
 async def test_response_scope_guide_streaming_example_has_its_own_session(example: Example) -> None:
     export = example("response_scope/export.py")
     async with client_of(export.app) as client:

@@ -3,14 +3,18 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from examples.sessions import commit_rule, read_only, several_databases
+from examples.sessions import commit_rule, explicit_commits, read_only, several_databases
+from mintaka.core.fastapi import ResponseScopedRoute
+from mintaka.depends.sqlalchemy import PARTIAL_COMMIT_HEADER
+from testing.asgi import call
 from tests.depends._depends_asgi import observe
 
 pytestmark = pytest.mark.anyio
@@ -82,3 +86,44 @@ async def test_the_read_only_recipe(tmp_path: Path) -> None:
     assert isinstance(mistake.raised, DBAPIError)
     assert "attempt to write a readonly database" in str(mistake.raised)
     assert (listing.status, b"".join(body)) == (200, b"[]")
+
+
+async def test_the_explicit_commits_recipe(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    rooms = reader(url, "bookings", "room")
+
+    async with running(explicit_commits.create_app(url)) as app:
+        booked = await observe(app, "/bookings/a", rooms)
+        pair = await observe(app, "/pairs/b/c", rooms)
+        taken = await call(app, "/pairs/d/a", method="POST")
+        after_taken = await rooms()
+        again = await call(app, "/bookings/a", method="POST")  # the handler's 409
+
+    assert (booked.status, booked.at_start) == (201, ["a"])
+    assert (pair.status, pair.at_start) == (201, ["a", "b", "c"])
+    # d was committed before a was found taken: the 409 says that part is durable.
+    assert (taken.status, after_taken) == (409, ["a", "b", "c", "d"])
+    assert (PARTIAL_COMMIT_HEADER.lower().encode(), b"1") in taken.headers
+    assert (again.status, again.body) == (409, b'{"detail":"already booked"}')
+    assert PARTIAL_COMMIT_HEADER.lower().encode() not in dict(again.headers)  # none durable
+
+
+async def test_the_all_or_nothing_recipe_refuses_a_commit(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    engine = create_async_engine(url)
+    maker = async_sessionmaker(engine)
+    app = FastAPI()
+    app.router.route_class = ResponseScopedRoute
+    get_session = explicit_commits.all_or_nothing(maker)
+
+    @app.post("/commits")
+    async def commit(session: Annotated[AsyncSession, Depends(get_session)]) -> None:
+        await session.commit()
+
+    try:
+        exchange = await call(app, "/commits", method="POST", raises=InvalidRequestError)
+    finally:
+        await engine.dispose()
+
+    assert exchange.status == 500
+    assert "explicit_commits='forbid'" in str(exchange.raised)

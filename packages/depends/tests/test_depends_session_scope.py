@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,7 +44,11 @@ async def test_a_route_without_a_response_scope_is_refused_naming_the_fix(engine
 
     assert exchange.status == 500
     message = str(exchange.raised)
-    assert message.startswith(f"Cannot open the transactional session of {maker!r}: ")
+    assert message.startswith(
+        "Cannot open the session of transactional_session(sessionmaker(class_=Session, "
+        "bind=sqlite://)): response_stack() needs a response scope, but the route of GET "
+        "/notes (endpoint "
+    )
     assert "ResponseScopedRoute" in message
 
 
@@ -72,7 +76,7 @@ async def test_a_scope_that_exits_without_a_status_rolls_back_and_says_why(engin
 
 
 @pytest.mark.parametrize("kind", ["async", "sync"])
-async def test_a_read_only_session_that_cannot_connect_fails_the_request(
+async def test_a_read_only_session_that_cannot_connect_fails_the_request_that_reads(
     kind: str, tmp_path: Path
 ) -> None:
     # Nothing listens on port 1; SQLite cannot create a file in a folder that is missing.
@@ -86,8 +90,17 @@ async def test_a_read_only_session_that_cannot_connect_fails_the_request(
     get_session = transactional_session(maker, read_only=True)
     router = APIRouter(route_class=ResponseScopedRoute)
 
-    @router.get("/notes")
-    async def read(session: Annotated[Any, Depends(get_session)]) -> None: ...
+    if kind == "async":
+
+        @router.get("/notes")
+        async def read(session: Annotated[Any, Depends(get_session)]) -> None:
+            await session.execute(text("SELECT 1"))
+
+    else:
+
+        @router.get("/notes")
+        def read_in_thread(session: Annotated[Any, Depends(get_session)]) -> None:
+            session.execute(text("SELECT 1"))
 
     app = FastAPI()
     app.include_router(router)

@@ -16,6 +16,7 @@ from mintaka.core._scope import (
     ResponseScope,
     ScopeState,
     call_in_response_scope,
+    response_headers,
     response_stack,
     response_status,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "ScopeState",
     "__version__",
     "call_in_response_scope",
+    "response_headers",
     "response_stack",
     "response_status",
 ]

@@ -19,9 +19,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, cast
 
 import anyio
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 
 from mintaka.core import _tracing
 from mintaka.core._errors import ResponseScopeError
@@ -32,12 +34,14 @@ if TYPE_CHECKING:
 
     from opentelemetry.trace import Tracer
     from starlette.requests import HTTPConnection
+    from starlette.responses import Response
 
 __all__ = [
     "RequestLike",
     "ResponseScope",
     "ScopeState",
     "call_in_response_scope",
+    "response_headers",
     "response_stack",
     "response_status",
 ]
@@ -121,7 +125,7 @@ class ResponseScope:
         scope: The ASGI connection scope of the request.
     """
 
-    __slots__ = ("_owner", "_scope", "_stack", "_state", "_status")
+    __slots__ = ("_headers", "_owner", "_scope", "_stack", "_state", "_status")
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
         self._scope: MutableMapping[str, Any] | None = scope
@@ -129,6 +133,7 @@ class ResponseScope:
         self._stack: AsyncExitStack | None = None
         self._state: ScopeState = "open"
         self._status: int | None = None
+        self._headers: MutableHeaders | None = None
 
     @property
     def state(self) -> ScopeState:
@@ -157,6 +162,19 @@ class ResponseScope:
         if self._stack is None:
             self._stack = AsyncExitStack()
         return self._stack
+
+    @property
+    def headers(self) -> MutableHeaders:
+        """Headers that the adapters add to the response, whichever response is sent.
+
+        Contexts set them while the stack exits (to tell the client what happened to its
+        request); the adapters add them once the stack has exited, to the returned
+        response, to an `HTTPException`'s headers, or, in the ASGI middleware, to the
+        `http.response.start` message. Created on first use.
+        """
+        if self._headers is None:
+            self._headers = MutableHeaders()
+        return self._headers
 
     def respond(self, status: int) -> None:
         """Record the status of the response that is ready, for the contexts that exit.
@@ -288,14 +306,39 @@ async def call_in_response_scope(
     try:
         response = await handler(request)
     except BaseException as error:
-        await response_scope.exit(error)
+        try:
+            await response_scope.exit(error)
+        except HTTPException as raised:
+            _add_to_exception(raised, response_scope._headers)
+            raise
+        _add_to_exception(error, response_scope._headers)
         raise
     response_scope._status = response.status_code
     if response_scope._stack is None:  # nothing to exit: spare the coroutine
         response_scope._state = "closed"
-    else:
+        return response
+    try:
         await response_scope.exit()
+    except HTTPException as raised:
+        _add_to_exception(raised, response_scope._headers)
+        raise
+    if response_scope._headers is not None:
+        _add_to_response(response, response_scope._headers)
     return response
+
+
+def _add_to_response(response: object, headers: MutableHeaders) -> None:
+    """Add the scope's headers to a returned response object (Starlette's or alike)."""
+    raw_headers = getattr(response, "raw_headers", None)
+    if isinstance(raw_headers, list):
+        cast("Response", response).raw_headers.extend(headers.raw)
+
+
+def _add_to_exception(error: BaseException, headers: MutableHeaders | None) -> None:
+    """Add the scope's headers to the response an `HTTPException` will become."""
+    if headers is None or not isinstance(error, HTTPException):
+        return
+    error.headers = {**(error.headers or {}), **headers}
 
 
 def _asgi_scope(request: RequestLike) -> Mapping[str, Any]:
@@ -312,7 +355,7 @@ def _asgi_scope(request: RequestLike) -> Mapping[str, Any]:
     )
 
 
-def _describe(scope: Mapping[str, Any]) -> str:
+def describe_request(scope: Mapping[str, Any]) -> str:
     """Name the request for an error message: method, path and endpoint when known."""
     method = scope.get("method", scope.get("type", "?"))
     description = f"{method} {scope.get('path', '?')}"
@@ -329,7 +372,7 @@ def _response_scope(request: RequestLike, caller: str) -> tuple[ResponseScope, M
     response_scope = scope.get(_SCOPE_KEY)
     if not isinstance(response_scope, ResponseScope):
         raise ResponseScopeError(
-            f"{caller}() needs a response scope, but the route of {_describe(scope)} does "
+            f"{caller}() needs a response scope, but the route of {describe_request(scope)} does "
             f"not open one. {_NO_SCOPE_FIX}"
         )
     return response_scope, scope
@@ -366,10 +409,51 @@ def response_stack(request: RequestLike) -> AsyncExitStack:
     response_scope, scope = _response_scope(request, "response_stack")
     if response_scope.closed:
         raise ResponseScopeError(
-            f"The response scope of {_describe(scope)} has already closed: its "
+            f"The response scope of {describe_request(scope)} has already closed: its "
             f"response is being sent or was sent. {_CLOSED_FIX}"
         )
     return response_scope.stack
+
+
+def response_headers(request: RequestLike) -> MutableHeaders:
+    """Return the headers the request's response will carry besides its own.
+
+    Set them in a context that exits from the response stack, to tell the client what
+    happened to its request: the adapters add them to whichever response is sent once
+    the stack has exited — the endpoint's, an `HTTPException`'s, or (behind the ASGI
+    middleware) any response the app starts. An exception handler of your own builds its
+    response after the stack exited, from a `Request`: copy them into it with
+    `response.headers.update(response_headers(request))`. A 500 that Starlette's server
+    error middleware builds for an unhandled exception carries none.
+
+    Example:
+        ```python
+        from mintaka.core import response_headers, response_stack, response_status
+
+        @asynccontextmanager
+        async def timed(request):
+            started = time.perf_counter()
+            yield
+            elapsed = time.perf_counter() - started
+            response_headers(request)["Server-Timing"] = f"app;dur={elapsed * 1000:.1f}"
+
+        await response_stack(request).enter_async_context(timed(request))
+        ```
+
+    Args:
+        request: The request: a Starlette or FastAPI `Request`, any request object with
+            an ASGI `scope` mapping, or the ASGI scope itself.
+
+    Returns:
+        Starlette's `MutableHeaders`, the same object for the whole request; use `append`
+        for a header that may repeat (`set-cookie`).
+
+    Raises:
+        ResponseScopeError: The request is not handled by a response-scoped route.
+        TypeError: `request` is none of the accepted kinds.
+    """
+    response_scope, _ = _response_scope(request, "response_headers")
+    return response_scope.headers
 
 
 def response_status(request: RequestLike) -> int | None:

@@ -76,6 +76,14 @@ def _error_status(error: Exception) -> int:
     return _SERVER_ERROR
 
 
+def _with_scope_headers(message: _Message, response_scope: ResponseScope) -> _Message:
+    """`http.response.start` with the headers the response scope's contexts added."""
+    added = response_scope._headers
+    if not added:
+        return message
+    return {**message, "headers": [*message.get("headers", ()), *added.raw]}
+
+
 class _PlainResponse:
     """A short plain-text response that says nothing about the error but its status."""
 
@@ -232,11 +240,19 @@ class ResponseScopeMiddleware:
                     await response_scope.exit()
                 except Exception as error:
                     replaced = True
-                    await self._send_error(scope, receive, send, error, message["status"])
+                    await self._send_error(
+                        scope,
+                        receive,
+                        send,
+                        error,
+                        original=message["status"],
+                        response_scope=response_scope,
+                    )
                     return
                 finally:
                     if exited is not None:
                         exited.set()
+                message = _with_scope_headers(message, response_scope)
             await send(message)
 
         try:
@@ -248,7 +264,14 @@ class ResponseScopeMiddleware:
             await response_scope.exit()
 
     async def _send_error(
-        self, scope: _Scope, receive: _Receive, send: _Send, error: Exception, original: int
+        self,
+        scope: _Scope,
+        receive: _Receive,
+        send: _Send,
+        error: Exception,
+        *,
+        original: int,
+        response_scope: ResponseScope,
     ) -> None:
         """Send the replacement for the app's response after exiting raised `error`."""
         method = scope.get("method", "?")
@@ -267,4 +290,10 @@ class ResponseScopeMiddleware:
             original,
             exc_info=error,
         )
-        await response(scope, receive, send)
+
+        async def send_with_scope_headers(message: _Message) -> None:
+            if message["type"] == "http.response.start":
+                message = _with_scope_headers(message, response_scope)
+            await send(message)
+
+        await response(scope, receive, send_with_scope_headers)

@@ -8,12 +8,13 @@ the session is not read-only, and the status of the response passes `commit_on`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, cast, get_args, overload
 
-import anyio
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,17 +24,23 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annotation at runtime
 
-from mintaka.core import ResponseScopeError, response_stack, response_status
+from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
+from mintaka.core._scope import describe_request
 from mintaka.depends._contexts import run_in_own_thread
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from sqlalchemy.ext.asyncio import AsyncSessionTransaction
     from sqlalchemy.orm import SessionTransaction
     from sqlalchemy.pool import ConnectionPoolEntry
 
-__all__ = ["CommitRule", "SessionDependency", "transactional_session"]
+__all__ = [
+    "PARTIAL_COMMIT_HEADER",
+    "CommitRule",
+    "ExplicitCommits",
+    "SessionDependency",
+    "transactional_session",
+]
 
 _S = TypeVar("_S", bound="AsyncSession | Session")
 _AS = TypeVar("_AS", bound=AsyncSession)
@@ -64,7 +71,27 @@ Example:
     ```
 """
 
-_POSTGRESQL_READ_ONLY: Final = {"postgresql_readonly": True}
+ExplicitCommits: TypeAlias = Literal["allow", "forbid"]
+"""The type of `explicit_commits`: whether the endpoint may call `commit()` itself.
+
+`"allow"` (the default): a `commit()` in the endpoint commits at once, and the session
+goes on in a new transaction that is settled before the response. `"forbid"`: a
+`commit()` raises `InvalidRequestError`, so that the request is all or nothing.
+"""
+
+PARTIAL_COMMIT_HEADER: Final = "Mintaka-Partial-Commit"
+"""The header of a response that reports a failure although part of the request committed.
+
+Its value is how many commits of the request are durable: commits the endpoint made
+itself, or another database's session that committed before this one failed.
+"""
+
+_logger = logging.getLogger("mintaka.depends")
+
+_CONTEXT: Final = "mintaka.depends.transaction"
+"""Where a session's `info` points at the response-scoped context that opened it."""
+_OUTCOME_KEY: Final = "mintaka.depends.outcome"
+"""Where the ASGI scope keeps what the request's sessions made durable."""
 _QUERY_ONLY: Final = "mintaka.depends.query_only"
 """Marks, in a pooled SQLite connection's `info`, that `PRAGMA query_only` is on."""
 
@@ -79,11 +106,20 @@ def _below_400(status: int) -> bool:
 class _Rule:
     """What one dependency decides at the end of each request: commit or roll back."""
 
-    __slots__ = ("commit_on", "read_only")
+    __slots__ = ("commit_on", "explicit_commits", "name", "read_only")
 
-    def __init__(self, commit_on: CommitRule, *, read_only: bool) -> None:
+    def __init__(
+        self,
+        commit_on: CommitRule,
+        *,
+        read_only: bool,
+        explicit_commits: ExplicitCommits,
+        name: str,
+    ) -> None:
         self.commit_on = commit_on
         self.read_only = read_only
+        self.explicit_commits = explicit_commits
+        self.name = name
 
     def commits(self, request: Request, error: BaseException | None) -> bool:
         """Whether the transaction commits, as the response scope exits for `request`.
@@ -106,6 +142,8 @@ class _Rule:
 
 def _restrict_to_reads(connection: Connection) -> None:
     """Make SQLite refuse writes on `connection` until it goes back to the pool."""
+    if connection.info.get(_QUERY_ONLY):
+        return
     connection.exec_driver_sql("PRAGMA query_only = ON")
     connection.info[_QUERY_ONLY] = True
     engine = connection.engine
@@ -121,43 +159,181 @@ def _allow_writes_again(dbapi_connection: Any, record: ConnectionPoolEntry) -> N
         cursor.close()
 
 
-def _read_only_connection(session: Session) -> None:
-    """Start the session's transaction on a connection that refuses writes."""
-    dialect = session.get_bind().dialect.name
+def _refuse_writes(connection: Connection) -> None:
+    """Have the database refuse writes in the transaction just begun on `connection`."""
+    dialect = connection.dialect.name
     if dialect == "postgresql":
-        session.connection(execution_options=_POSTGRESQL_READ_ONLY)
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
     elif dialect == "sqlite":
-        _restrict_to_reads(session.connection())
+        _restrict_to_reads(connection)
 
 
-class _AsyncTransaction:
-    """The response-scoped context of one request's `AsyncSession`."""
+class _Outcome:
+    """What one request's transactional sessions made durable, and whether it failed.
 
-    __slots__ = ("_maker", "_request", "_rule", "_session", "_transaction")
+    A request whose response reports a failure (an exception, a status that does not pass
+    a session's `commit_on`, a refused commit) after some of its work was committed — by
+    the endpoint's own `commit()`, or by another database's session — is a partial
+    commit: the client is told so in a header, and the log says which request it was.
+    """
 
-    _session: AsyncSession
-    _transaction: AsyncSessionTransaction
+    __slots__ = ("durable", "failed", "logged")
 
-    def __init__(
-        self, maker: async_sessionmaker[AsyncSession], rule: _Rule, request: Request
-    ) -> None:
-        self._maker = maker
+    def __init__(self) -> None:
+        self.durable = 0
+        self.failed = False
+        self.logged = False
+
+    @staticmethod
+    def of(request: Request) -> _Outcome:
+        scope = request.scope
+        outcome: _Outcome | None = scope.get(_OUTCOME_KEY)
+        if outcome is None:
+            outcome = scope[_OUTCOME_KEY] = _Outcome()
+        return outcome
+
+    def committed(self, request: Request) -> None:
+        self.durable += 1
+        self._report(request)
+
+    def fail(self, request: Request) -> None:
+        self.failed = True
+        self._report(request)
+
+    def _report(self, request: Request) -> None:
+        if not (self.failed and self.durable):
+            return
+        response_headers(request)[PARTIAL_COMMIT_HEADER] = str(self.durable)
+        if not self.logged:
+            self.logged = True
+            _logger.warning(
+                "%s: the response reports a failure, but %d commit(s) of this request are "
+                "durable; the response carries %s. Commit once, at the end (let the "
+                "transactional session commit), for all or nothing.",
+                describe_request(request.scope),
+                self.durable,
+                PARTIAL_COMMIT_HEADER,
+            )
+
+
+class _Transaction:
+    """What the async and the sync context share: the rule, and what the session did.
+
+    The session begins a new transaction whenever it is used (SQLAlchemy's autobegin), so
+    an endpoint may `commit()` by hand and go on; the transaction left open when the
+    response scope exits is settled by the rule. The session listeners call back into the
+    context the session's `info` points at.
+    """
+
+    __slots__ = ("_began", "_request", "_rule", "_settling")
+
+    def __init__(self, rule: _Rule, request: Request) -> None:
         self._rule = rule
         self._request = request
+        self._settling = False
+        self._began = False
+
+    def began(self, connection: Connection) -> None:
+        """A transaction (not a savepoint) has begun on `connection`."""
+        self._began = True
+        if self._rule.read_only:
+            _refuse_writes(connection)
+
+    def before_commit(self) -> None:
+        """A transaction is about to commit; refuse it if commits are not the endpoint's."""
+        if self._settling or self._rule.explicit_commits == "allow":
+            return
+        raise InvalidRequestError(
+            f"{describe_request(self._request.scope)} called commit() on a transactional "
+            f"session made with explicit_commits='forbid' ({self._rule.name}). The session "
+            "commits by itself before the response, when the status passes commit_on: "
+            "remove the commit() (use flush() for generated keys), or make the dependency "
+            "with explicit_commits='allow'."
+        )
+
+    def committed(self) -> None:
+        """A transaction committed: its work is durable, whatever the response says."""
+        if self._began and not self._rule.read_only:
+            _Outcome.of(self._request).committed(self._request)
+        self._began = False
+
+    def decide(self, error: BaseException | None) -> bool:
+        """Whether the open transaction commits; records a failing outcome."""
+        try:
+            commit = self._rule.commits(self._request, error)
+        except BaseException:
+            self.failed()
+            raise
+        if not commit and not self._rule.read_only:
+            self.failed()
+        return commit
+
+    def failed(self) -> None:
+        _Outcome.of(self._request).fail(self._request)
+
+
+def _context(session: Session) -> _Transaction | None:
+    return cast("_Transaction | None", session.info.get(_CONTEXT))
+
+
+def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    context = _context(session)
+    if context is not None and not transaction.nested:
+        context.began(connection)
+
+
+def _on_before_commit(session: Session) -> None:
+    context = _context(session)
+    if context is not None and not session.in_nested_transaction():
+        context.before_commit()
+
+
+def _on_after_commit(session: Session) -> None:
+    context = _context(session)
+    if context is not None and not session.in_nested_transaction():
+        context.committed()
+
+
+_LISTENERS: Final = (
+    ("after_begin", _on_begin),
+    ("before_commit", _on_before_commit),
+    ("after_commit", _on_after_commit),
+)
+
+
+def _listen(session_class: type[Session]) -> None:
+    """Register the listeners on a session class (once): they cost a request nothing."""
+    for name, listener in _LISTENERS:
+        if not event.contains(session_class, name, listener):
+            event.listen(session_class, name, listener)
+
+
+class _AsyncTransaction(_Transaction):
+    """The response-scoped context of one request's `AsyncSession`."""
+
+    __slots__ = ("_maker", "_session", "_sync_class")
+
+    _session: AsyncSession
+
+    def __init__(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        sync_class: type[Session],
+        rule: _Rule,
+        request: Request,
+    ) -> None:
+        super().__init__(rule, request)
+        self._maker = maker
+        self._sync_class = sync_class
 
     async def __aenter__(self) -> AsyncSession:
-        # Without autobegin the session refuses work once this transaction has ended,
-        # instead of starting one that nobody commits (a write from a background task
-        # would otherwise be lost without a word).
-        session = self._session = self._maker(autobegin=False)
-        try:
-            self._transaction = await session.begin()
-            if self._rule.read_only:
-                await session.run_sync(_read_only_connection)
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await session.close()
-            raise
+        # Closing for good, not for reuse: a background task or a streamed body that
+        # uses the session after the response scope raises, instead of starting a
+        # transaction that nobody commits.
+        session = self._session = self._maker(
+            autobegin=True, close_resets_only=False, sync_session_class=self._sync_class
+        )
+        session.sync_session.info[_CONTEXT] = self
         return session
 
     async def __aexit__(
@@ -168,47 +344,41 @@ class _AsyncTransaction:
     ) -> None:
         session = self._session
         try:
-            if self._transaction.is_active:
-                if self._rule.commits(self._request, exc):
+            commit = self.decide(exc)
+            if session.in_transaction():
+                if commit:
+                    self._settling = True
                     try:
-                        await self._transaction.commit()
+                        await session.commit()
                     except BaseException:
+                        self.failed()
                         # A COMMIT the database refused (a deferred constraint) can leave
                         # its transaction, and on SQLite the write lock, open: end it here.
-                        await self._transaction.rollback()
+                        await session.rollback()
                         raise
                 else:
-                    await self._transaction.rollback()
+                    await session.rollback()
         finally:
+            session.sync_session.info.pop(_CONTEXT, None)
             # Also after a failed commit: closing rolls back what is left.
             await session.close()
 
 
-class _SyncTransaction:
+class _SyncTransaction(_Transaction):
     """The response-scoped context of one request's `Session`; its blocking work in threads."""
 
-    __slots__ = ("_maker", "_request", "_rule", "_session", "_transaction")
+    __slots__ = ("_maker", "_session")
 
     _session: Session
-    _transaction: SessionTransaction
 
     def __init__(self, maker: sessionmaker[Session], rule: _Rule, request: Request) -> None:
+        super().__init__(rule, request)
         self._maker = maker
-        self._rule = rule
-        self._request = request
 
     async def __aenter__(self) -> Session:
-        return await anyio.to_thread.run_sync(self._begin)
-
-    def _begin(self) -> Session:
-        session = self._session = self._maker(autobegin=False)
-        try:
-            self._transaction = session.begin()
-            if self._rule.read_only:
-                _read_only_connection(session)
-        except BaseException:
-            session.close()
-            raise
+        # Closing for good, not for reuse, as in the async context.
+        session = self._session = self._maker(autobegin=True, close_resets_only=False)
+        session.info[_CONTEXT] = self
         return session
 
     async def __aexit__(
@@ -218,25 +388,29 @@ class _SyncTransaction:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            commit = self._rule.commits(self._request, exc)
+            commit = self.decide(exc)
         except BaseException:
             await run_in_own_thread(self._end, False)  # noqa: FBT003
             raise
         await run_in_own_thread(self._end, commit)
 
     def _end(self, commit: bool) -> None:  # noqa: FBT001
+        session = self._session
         try:
-            if self._transaction.is_active:
+            if session.in_transaction():
                 if commit:
+                    self._settling = True
                     try:
-                        self._transaction.commit()
+                        session.commit()
                     except BaseException:
-                        self._transaction.rollback()  # as in the async context, above
+                        self.failed()
+                        session.rollback()  # as in the async context, above
                         raise
                 else:
-                    self._transaction.rollback()
+                    session.rollback()
         finally:
-            self._session.close()
+            session.info.pop(_CONTEXT, None)
+            session.close()
 
 
 def _check_commit_on(commit_on: CommitRule | None, *, read_only: bool) -> CommitRule:
@@ -303,11 +477,40 @@ def _context_for(
     """What opens one request's session from `factory`, or the error naming the fix."""
     if isinstance(factory, async_sessionmaker) and issubclass(factory.class_, AsyncSession):
         async_maker: async_sessionmaker[AsyncSession] = factory
-        return lambda request: _AsyncTransaction(async_maker, rule, request)
+        # A sync session class of this dependency's own carries the listeners, so that
+        # they see only the sessions that async_maker makes, and cost nothing per request.
+        base: type[Session] = async_maker.kw.get("sync_session_class", Session)
+        sync_class = type(base.__name__, (base,), {})
+        _listen(sync_class)
+        return lambda request: _AsyncTransaction(async_maker, sync_class, rule, request)
     if isinstance(factory, sessionmaker) and not issubclass(factory.class_, AsyncSession):
         sync_maker: sessionmaker[Session] = factory
+        # sessionmaker makes its sessions from a subclass of its own: listen there.
+        _listen(sync_maker.class_)
         return lambda request: _SyncTransaction(sync_maker, rule, request)
     raise _wrong_factory(factory)
+
+
+def _check_explicit_commits(explicit_commits: object) -> ExplicitCommits:
+    if explicit_commits not in get_args(ExplicitCommits):
+        raise ValueError(
+            "transactional_session(explicit_commits=...) expects 'allow' (the endpoint may "
+            "call commit() itself) or 'forbid' (commit() raises); got "
+            f"{explicit_commits!r}."
+        )
+    return cast("ExplicitCommits", explicit_commits)
+
+
+def _describe_maker(factory: object) -> str:
+    """Name a sessionmaker by what it makes and where, as a reader of the app would."""
+    made = getattr(factory, "class_", None)
+    parts = [f"class_={getattr(made, '__name__', '?')}"]
+    settings = getattr(factory, "kw", None)
+    bind = settings.get("bind") if isinstance(settings, dict) else None
+    url = getattr(bind, "url", None)
+    if url is not None:
+        parts.append(f"bind={url.render_as_string(hide_password=True)}")
+    return f"{type(factory).__name__}({', '.join(parts)})"
 
 
 @overload
@@ -316,6 +519,7 @@ def transactional_session(
     *,
     commit_on: CommitRule | None = None,
     read_only: bool = False,
+    explicit_commits: ExplicitCommits = "allow",
 ) -> SessionDependency[_AS]: ...
 @overload
 def transactional_session(
@@ -323,12 +527,14 @@ def transactional_session(
     *,
     commit_on: CommitRule | None = None,
     read_only: bool = False,
+    explicit_commits: ExplicitCommits = "allow",
 ) -> SessionDependency[_SS]: ...
 def transactional_session(
     sessionmaker: async_sessionmaker[Any] | sessionmaker[Any],
     *,
     commit_on: CommitRule | None = None,
     read_only: bool = False,
+    explicit_commits: ExplicitCommits = "allow",
 ) -> SessionDependency[Any]:
     """Make a dependency that provides a session in a transaction settled before the response.
 
@@ -354,11 +560,21 @@ def transactional_session(
     on PostgreSQL the transaction is started `READ ONLY`; on SQLite the connection runs
     with `PRAGMA query_only = ON` until it goes back to the pool.
 
-    The session does not begin a new transaction by itself: once this one has ended (the
-    response is being sent, or the endpoint called `commit()` or `rollback()` itself),
-    using the session raises `sqlalchemy.exc.InvalidRequestError` instead of starting a
-    transaction that nobody would commit. A background task or a streamed body therefore
-    cannot lose a write silently through it; give them a session of their own.
+    **Commits in the endpoint.** `session.commit()` in the endpoint (or in a helper it
+    calls, as FastAPI's and SQLModel's tutorials teach) commits at once, and the session
+    goes on in a new transaction, which is settled by the rule above before the response;
+    `refresh()`, lazy loads and expired attributes work after it, and so do savepoints
+    (`begin_nested()`). If the request then fails (an exception, a status that rolls back,
+    a refused commit), what was committed stays committed: the response carries the
+    header `Mintaka-Partial-Commit` (the number of durable commits) and the
+    `mintaka.depends` logger warns, naming the request. With
+    `explicit_commits="forbid"`, `commit()` raises `InvalidRequestError` instead, so every
+    request is all or nothing.
+
+    Once the response scope has exited, the session is closed for good: using it (from a
+    background task or a streamed body) raises `sqlalchemy.exc.InvalidRequestError`
+    instead of starting a transaction that nobody would commit. Give them a session of
+    their own.
 
     Create the dependency once (at module level) and reuse it: FastAPI's per-request
     cache then hands every dependency of a request the same session. Two dependencies
@@ -396,6 +612,8 @@ def transactional_session(
         commit_on: Given the status code the client is about to receive, whether to
             commit; by default `status < 400`. For example `lambda status: status < 300`.
         read_only: Never commit, and have the database refuse writes.
+        explicit_commits: `"allow"` (the default) lets the endpoint call `commit()`
+            itself; `"forbid"` makes `commit()` raise, so every request is all or nothing.
 
     Returns:
         A response-scoped `async def` dependency, for `Depends()`.
@@ -405,20 +623,30 @@ def transactional_session(
             or a `sessionmaker` making a `Session` (for example an engine, a session, or a
             scoped session), `commit_on` is not callable, or `commit_on` is given
             together with `read_only=True`.
+        ValueError: `explicit_commits` is neither `"allow"` nor `"forbid"`.
     """
-    rule = _Rule(_check_commit_on(commit_on, read_only=read_only), read_only=read_only)
+    checked_commit_on = _check_commit_on(commit_on, read_only=read_only)
+    checked_explicit_commits = _check_explicit_commits(explicit_commits)
+    name = f"transactional_session({_describe_maker(sessionmaker)})"
+    rule = _Rule(
+        checked_commit_on,
+        read_only=read_only,
+        explicit_commits=checked_explicit_commits,
+        name=name,
+    )
     open_context = _context_for(sessionmaker, rule)
-    maker = sessionmaker
 
     async def transactional_session_dependency(request: Request) -> Any:
         """Provide a session in a transaction that ends before the response is sent."""
         try:
             stack = response_stack(request)
         except ResponseScopeError as error:
-            raise ResponseScopeError(
-                f"Cannot open the transactional session of {maker!r}: {error}"
-            ) from None
+            raise ResponseScopeError(f"Cannot open the session of {name}: {error}") from None
         return await stack.enter_async_context(open_context(request))
+
+    # What the audit and error messages call it: what the maker makes, and where.
+    transactional_session_dependency.__name__ = name
+    transactional_session_dependency.__qualname__ = name
 
     # How mintaka-routes --audit and the Router's registration check, which must not import
     # mintaka.depends, recognise a response-scoped dependency (as for the wrapper's).

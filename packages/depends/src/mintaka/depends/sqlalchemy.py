@@ -15,6 +15,11 @@ the response status is below 400 (or passes `commit_on`); any other outcome roll
   back.
 * Either way the session is closed exactly once, before the response is sent.
 
+The endpoint may call `session.commit()` itself: that commit is durable at once, and the
+session goes on in a new transaction settled by the same rule. A response that reports a
+failure after such a commit carries the header `Mintaka-Partial-Commit`;
+`explicit_commits="forbid"` makes `commit()` raise instead.
+
 `transactional_session(sessionmaker, commit_on=lambda status: status < 300)` commits on
 2xx only; `read_only=True` never commits and has the database refuse writes. Both an
 `async_sessionmaker` (an `AsyncSession`) and a `sessionmaker` (a `Session`, SQLModel's
@@ -31,6 +36,18 @@ except ImportError as error:  # pragma: no cover - exercised with SQLAlchemy hid
         "installed. Install it with: pip install 'mintaka-depends[sqlalchemy]'"
     ) from error
 
-from mintaka.depends._session import CommitRule, SessionDependency, transactional_session
+from mintaka.depends._session import (
+    PARTIAL_COMMIT_HEADER,
+    CommitRule,
+    ExplicitCommits,
+    SessionDependency,
+    transactional_session,
+)
 
-__all__ = ["CommitRule", "SessionDependency", "transactional_session"]
+__all__ = [
+    "PARTIAL_COMMIT_HEADER",
+    "CommitRule",
+    "ExplicitCommits",
+    "SessionDependency",
+    "transactional_session",
+]
