@@ -11,7 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from examples.sessions import commit_rule, explicit_commits, read_only, several_databases
+from examples.sessions import (
+    after_commit,
+    commit_rule,
+    explicit_commits,
+    read_only,
+    several_databases,
+)
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import PARTIAL_COMMIT_HEADER
 from testing.asgi import call
@@ -127,3 +133,23 @@ async def test_the_all_or_nothing_recipe_refuses_a_commit(tmp_path: Path) -> Non
 
     assert exchange.status == 500
     assert "explicit_commits='forbid'" in str(exchange.raised)
+
+
+async def test_the_after_commit_recipe(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    outbox = after_commit.Outbox()
+    seen_at_start: list[dict[int, str]] = []
+
+    async def jobs_at_start(message: object) -> None:
+        seen_at_start.append(dict(outbox.jobs))
+
+    async with running(after_commit.create_app(url, outbox)) as app:
+        booked = await call(app, "/bookings/a?guest=ada", method="POST", on_start=jobs_at_start)
+        taken = await call(app, "/bookings/a?guest=bob", method="POST", raises=DBAPIError)
+
+    assert (booked.status, booked.body) == (201, b'{"invoice_job":1}')
+    assert seen_at_start[0] == {1: "invoice a"}  # enqueued before the client heard of it
+    assert taken.status == 500  # the room is taken: the commit fails, nothing follows it
+    assert outbox.jobs == {1: "invoice a"}
+    assert outbox.mails == ["ada: room a is yours"]
+    assert outbox.cache == {}

@@ -17,6 +17,7 @@ when the app starts its response. Both drive the same object.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, TypeVar, cast
@@ -40,11 +41,14 @@ __all__ = [
     "RequestLike",
     "ResponseScope",
     "ScopeState",
+    "after_response",
     "call_in_response_scope",
     "response_headers",
     "response_stack",
     "response_status",
 ]
+
+_logger = logging.getLogger("mintaka.core")
 
 _SCOPE_KEY: Final = "mintaka.response_scope"
 """Where the open response scope lives in the ASGI scope; reach it through the functions."""
@@ -125,7 +129,16 @@ class ResponseScope:
         scope: The ASGI connection scope of the request.
     """
 
-    __slots__ = ("_headers", "_owner", "_scope", "_stack", "_state", "_status")
+    __slots__ = (
+        "_after",
+        "_after_ran",
+        "_headers",
+        "_owner",
+        "_scope",
+        "_stack",
+        "_state",
+        "_status",
+    )
 
     def __init__(self, scope: MutableMapping[str, Any]) -> None:
         self._scope: MutableMapping[str, Any] | None = scope
@@ -134,6 +147,8 @@ class ResponseScope:
         self._state: ScopeState = "open"
         self._status: int | None = None
         self._headers: MutableHeaders | None = None
+        self._after: list[Callable[[], Awaitable[object]]] | None = None
+        self._after_ran = False
 
     @property
     def state(self) -> ScopeState:
@@ -175,6 +190,32 @@ class ResponseScope:
         if self._headers is None:
             self._headers = MutableHeaders()
         return self._headers
+
+    def after_response(self, callback: Callable[[], Awaitable[object]]) -> None:
+        """Have `callback()` awaited once the response has been sent (or failed to send).
+
+        See [`after_response`][mintaka.core.after_response] for when each adapter runs it.
+        """
+        if self._after is None:
+            self._after = []
+        self._after.append(callback)
+
+    async def run_after_response(self) -> None:
+        """Await the callbacks once, in order, shielded; log what they raise.
+
+        The adapters call it when the response has been sent; a client that went away
+        does not cancel them.
+        """
+        self._after_ran = True
+        callbacks, self._after = self._after, None
+        if not callbacks:
+            return
+        with anyio.CancelScope(shield=True):
+            for callback in callbacks:
+                try:
+                    await callback()
+                except Exception:
+                    _logger.exception("An after-response callback %r raised", callback)
 
     def respond(self, status: int) -> None:
         """Record the status of the response that is ready, for the contexts that exit.
@@ -311,20 +352,50 @@ async def call_in_response_scope(
         except HTTPException as raised:
             _add_to_exception(raised, response_scope._headers)
             raise
+        finally:
+            # The error response is built later, by whoever handles the exception: the
+            # callbacks cannot wait for it, so they run now.
+            await response_scope.run_after_response()
         _add_to_exception(error, response_scope._headers)
         raise
     response_scope._status = response.status_code
     if response_scope._stack is None:  # nothing to exit: spare the coroutine
         response_scope._state = "closed"
-        return response
-    try:
-        await response_scope.exit()
-    except HTTPException as raised:
-        _add_to_exception(raised, response_scope._headers)
-        raise
+    else:
+        try:
+            await response_scope.exit()
+        except BaseException as raised:
+            # The exception replaces the response; the work after it still runs.
+            _add_to_exception(raised, response_scope._headers)
+            await response_scope.run_after_response()
+            raise
     if response_scope._headers is not None:
         _add_to_response(response, response_scope._headers)
+    if response_scope._after is not None:
+        return cast("_Response", _SentThenRun(response, response_scope))
     return response
+
+
+class _SentThenRun:
+    """A response that, once sent (or once sending failed), runs the after-response work.
+
+    The server gets it in place of the response object; everything else is delegated.
+    """
+
+    __slots__ = ("_response", "_response_scope")
+
+    def __init__(self, response: object, response_scope: ResponseScope) -> None:
+        self._response = response
+        self._response_scope = response_scope
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await cast("Callable[..., Awaitable[None]]", self._response)(scope, receive, send)
+        finally:
+            await self._response_scope.run_after_response()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._response, name)
 
 
 def _add_to_response(response: object, headers: MutableHeaders) -> None:
@@ -454,6 +525,50 @@ def response_headers(request: RequestLike) -> MutableHeaders:
     """
     response_scope, _ = _response_scope(request, "response_headers")
     return response_scope.headers
+
+
+def after_response(request: RequestLike, callback: Callable[[], Awaitable[object]]) -> None:
+    """Have `await callback()` run once the request's response has been sent.
+
+    For work that must not keep the client waiting and must not change the response:
+    the callbacks run in the order they were added, after the last byte of the response
+    was handed to the server, or after sending failed because the client went away; they
+    are shielded from cancellation, and what they raise is logged on the `mintaka.core`
+    logger, never sent. When the route raised instead of returning a response, the error
+    response is built by whoever handles the exception, so behind the route adapters the
+    callbacks run as the exception leaves the route, just before that response; behind
+    the ASGI middleware they always run after it.
+
+    Example:
+        ```python
+        from mintaka.core import after_response
+
+        async def create_note(request: Request) -> Response:
+            ...
+            after_response(request, functools.partial(search_index.refresh, note_id))
+            return response
+        ```
+
+    Args:
+        request: The request: a Starlette or FastAPI `Request`, any request object with
+            an ASGI `scope` mapping, or the ASGI scope itself.
+        callback: An async function that takes no arguments.
+
+    Raises:
+        ResponseScopeError: The request is not handled by a response-scoped route, or its
+            response has already been sent.
+        TypeError: `request` is none of the accepted kinds, or `callback` is not callable.
+    """
+    if not callable(callback):
+        raise TypeError(f"after_response() expects an async function, got {callback!r}.")
+    response_scope, scope = _response_scope(request, "after_response")
+    if response_scope._after_ran:
+        raise ResponseScopeError(
+            f"after_response(): the response of {describe_request(scope)} has already been "
+            "sent and its after-response work has run. Add the callback earlier, while the "
+            "endpoint or a response-scoped context runs."
+        )
+    response_scope.after_response(callback)
 
 
 def response_status(request: RequestLike) -> int | None:

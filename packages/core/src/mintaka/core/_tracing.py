@@ -18,10 +18,18 @@ from mintaka.core._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
+    from contextlib import AbstractContextManager
 
-    from opentelemetry.trace import Tracer, TracerProvider
+    from opentelemetry.trace import Span, Tracer, TracerProvider
 
-__all__ = ["AVAILABLE", "EXIT_SPAN_NAME", "traced_exit", "tracer"]
+__all__ = [
+    "AVAILABLE",
+    "CALLBACK_SPAN_NAME",
+    "EXIT_SPAN_NAME",
+    "traced_call",
+    "traced_exit",
+    "tracer",
+]
 
 EXIT_SPAN_NAME: Final = "mintaka.response_scope.exit"
 """The name of the span around the exit of a response scope that had contexts."""
@@ -89,6 +97,15 @@ def tracer() -> Tracer | None:
     return cached[1]
 
 
+def _internal_span(tracer: Tracer, name: str) -> AbstractContextManager[Span]:
+    """A current span of mintaka's own, whose errors its caller records."""
+    from opentelemetry.trace import SpanKind  # noqa: PLC0415 - only with tracing
+
+    return tracer.start_as_current_span(
+        name, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
+    )
+
+
 async def traced_exit(
     tracer: Tracer,
     unwind: Callable[[], Awaitable[None]],
@@ -106,14 +123,9 @@ async def traced_exit(
         status: The response status, `None` on an exception.
         error: The exception thrown into the contexts, if any.
     """
-    from opentelemetry.trace import SpanKind, StatusCode  # noqa: PLC0415 - only with tracing
+    from opentelemetry.trace import StatusCode  # noqa: PLC0415 - only with tracing
 
-    with tracer.start_as_current_span(
-        EXIT_SPAN_NAME,
-        kind=SpanKind.INTERNAL,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
+    with _internal_span(tracer, EXIT_SPAN_NAME) as span:
         span.set_attribute(CONTEXTS, contexts)
         if status is not None:
             span.set_attribute(STATUS, status)
@@ -131,6 +143,31 @@ async def traced_exit(
             span.set_attribute(OUTCOME, outcome)
             if outcome == "exception_thrown_in" and error is not None:
                 span.set_attribute("error.type", _qualified(error))
+
+
+CALLBACK_SPAN_NAME: Final = "mintaka.on_commit"
+CALLBACK: Final = "mintaka.callback"
+CALLBACK_OUTCOME: Final = "mintaka.callback.outcome"
+
+
+async def traced_call(tracer: Tracer, name: str, call: Callable[[], Awaitable[None]]) -> None:
+    """Await `call` (one after-commit callback, named `name`) inside a span of its own.
+
+    The span's outcome is `"ran"` or `"raised"`; what it raised propagates.
+    """
+    from opentelemetry.trace import StatusCode  # noqa: PLC0415 - only with tracing
+
+    with _internal_span(tracer, CALLBACK_SPAN_NAME) as span:
+        span.set_attribute(CALLBACK, name)
+        try:
+            await call()
+        except BaseException as raised:
+            span.set_attribute(CALLBACK_OUTCOME, "raised")
+            span.record_exception(raised)
+            span.set_status(StatusCode.ERROR, type(raised).__qualname__)
+            span.set_attribute("error.type", _qualified(raised))
+            raise
+        span.set_attribute(CALLBACK_OUTCOME, "ran")
 
 
 def _qualified(error: BaseException) -> str:

@@ -258,10 +258,16 @@ class ResponseScopeMiddleware:
         try:
             await self.app(scope, receive_after_exit, send_after_exit)
         except BaseException as error:
-            await response_scope.exit(error)
+            try:
+                await response_scope.exit(error)
+            finally:
+                await response_scope.run_after_response()
             raise
-        if not started:
-            await response_scope.exit()
+        try:
+            if not started:
+                await response_scope.exit()
+        finally:
+            await response_scope.run_after_response()
 
     async def _send_error(
         self,

@@ -27,6 +27,7 @@ from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annota
 from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
 from mintaka.core._scope import describe_request
 from mintaka.depends._contexts import run_in_own_thread
+from mintaka.depends._effects import Effects
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -225,13 +226,38 @@ class _Transaction:
     context the session's `info` points at.
     """
 
-    __slots__ = ("_began", "_request", "_rule", "_settling")
+    __slots__ = ("_began", "_effects", "_request", "_rule", "_settling")
 
     def __init__(self, rule: _Rule, request: Request) -> None:
         self._rule = rule
         self._request = request
         self._settling = False
         self._began = False
+        self._effects: Effects | None = None
+
+    @property
+    def effects(self) -> Effects:
+        """The session's `on_commit` callbacks, created on first use."""
+        if self._effects is None:
+            request = self._request
+            self._effects = Effects(request, lambda: describe_request(request.scope))
+        return self._effects
+
+    def must_commit_for_effects(self) -> bool:
+        """Whether callbacks wait on a transaction that has not begun: commit it anyway."""
+        return self._effects is not None and bool(self._effects.waiting)
+
+    async def run_effects_before_response(self) -> None:
+        if self._effects is not None:
+            await self._effects.run_before_response()
+
+    def rolled_back(self, transaction: SessionTransaction) -> None:
+        if self._effects is not None:
+            self._effects.rolled_back(transaction)
+
+    def ended(self, session: Session) -> None:
+        """The response scope is done with the session: leave only the request's name."""
+        session.info[_CONTEXT] = _Ended(describe_request(self._request.scope))
 
     def began(self, connection: Connection) -> None:
         """A transaction (not a savepoint) has begun on `connection`."""
@@ -256,6 +282,11 @@ class _Transaction:
         if self._began and not self._rule.read_only:
             _Outcome.of(self._request).committed(self._request)
         self._began = False
+        if self._effects is not None:
+            if self._rule.read_only:
+                self._effects.discard()
+            else:
+                self._effects.committed()
 
     def decide(self, error: BaseException | None) -> bool:
         """Whether the open transaction commits; records a failing outcome."""
@@ -272,8 +303,24 @@ class _Transaction:
         _Outcome.of(self._request).fail(self._request)
 
 
+class _Ended:
+    """What a session's `info` keeps once its response scope is done: the request's name."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: str) -> None:
+        self.request = request
+
+
 def _context(session: Session) -> _Transaction | None:
-    return cast("_Transaction | None", session.info.get(_CONTEXT))
+    context = session.info.get(_CONTEXT)
+    return context if isinstance(context, _Transaction) else None
+
+
+def transaction_of(session: Session) -> _Transaction | _Ended | None:
+    """The open context of a session `transactional_session` made, what is left of it, or None."""
+    context = session.info.get(_CONTEXT)
+    return context if isinstance(context, (_Transaction, _Ended)) else None
 
 
 def _on_begin(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
@@ -294,10 +341,17 @@ def _on_after_commit(session: Session) -> None:
         context.committed()
 
 
+def _on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    context = _context(session)
+    if context is not None:
+        context.rolled_back(previous_transaction)
+
+
 _LISTENERS: Final = (
     ("after_begin", _on_begin),
     ("before_commit", _on_before_commit),
     ("after_commit", _on_after_commit),
+    ("after_soft_rollback", _on_rollback),
 )
 
 
@@ -345,7 +399,7 @@ class _AsyncTransaction(_Transaction):
         session = self._session
         try:
             commit = self.decide(exc)
-            if session.in_transaction():
+            if session.in_transaction() or (commit and self.must_commit_for_effects()):
                 if commit:
                     self._settling = True
                     try:
@@ -359,9 +413,11 @@ class _AsyncTransaction(_Transaction):
                 else:
                     await session.rollback()
         finally:
-            session.sync_session.info.pop(_CONTEXT, None)
+            self.ended(session.sync_session)
             # Also after a failed commit: closing rolls back what is left.
             await session.close()
+            # What an explicit commit made ready runs even when the rest failed.
+            await self.run_effects_before_response()
 
 
 class _SyncTransaction(_Transaction):
@@ -388,16 +444,20 @@ class _SyncTransaction(_Transaction):
         traceback: TracebackType | None,
     ) -> None:
         try:
-            commit = self.decide(exc)
-        except BaseException:
-            await run_in_own_thread(self._end, False)  # noqa: FBT003
-            raise
-        await run_in_own_thread(self._end, commit)
+            try:
+                commit = self.decide(exc)
+            except BaseException:
+                await run_in_own_thread(self._end, False)  # noqa: FBT003
+                raise
+            await run_in_own_thread(self._end, commit)
+        finally:
+            # What an explicit commit made ready runs even when the rest failed.
+            await self.run_effects_before_response()
 
     def _end(self, commit: bool) -> None:  # noqa: FBT001
         session = self._session
         try:
-            if session.in_transaction():
+            if session.in_transaction() or (commit and self.must_commit_for_effects()):
                 if commit:
                     self._settling = True
                     try:
@@ -409,7 +469,7 @@ class _SyncTransaction(_Transaction):
                 else:
                     session.rollback()
         finally:
-            session.info.pop(_CONTEXT, None)
+            self.ended(session)
             session.close()
 
 

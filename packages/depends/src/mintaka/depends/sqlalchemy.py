@@ -36,6 +36,8 @@ except ImportError as error:  # pragma: no cover - exercised with SQLAlchemy hid
         "installed. Install it with: pip install 'mintaka-depends[sqlalchemy]'"
     ) from error
 
+from mintaka.depends._effects import CommitWhen
+from mintaka.depends._on_commit import on_commit
 from mintaka.depends._session import (
     PARTIAL_COMMIT_HEADER,
     CommitRule,
@@ -47,7 +49,9 @@ from mintaka.depends._session import (
 __all__ = [
     "PARTIAL_COMMIT_HEADER",
     "CommitRule",
+    "CommitWhen",
     "ExplicitCommits",
     "SessionDependency",
+    "on_commit",
     "transactional_session",
 ]
