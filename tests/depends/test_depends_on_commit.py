@@ -117,6 +117,25 @@ class App:
 
             await run(session, work)
 
+        @router.post("/outside-savepoint/{key}", status_code=201)
+        async def outside_savepoint(key: str, session: AnySession) -> None:
+            def work(s: Session) -> None:
+                write(s, key)
+                on_commit(s, seen_by_sync, "registered outside the savepoint")
+                with s.begin_nested() as discarded:
+                    write(s, f"{key}-discarded")
+                    discarded.rollback()
+
+            await run(session, work)
+
+        @router.post("/commits-twice/{key}", status_code=201)
+        async def commits_twice(key: str, session: AnySession) -> None:
+            await run(session, lambda s: write(s, key))
+            on_commit(session, seen_by_async, "once")
+            await run(session, lambda s: s.commit())
+            await run(session, lambda s: write(s, f"{key}-more"))
+            await run(session, lambda s: s.commit())  # nothing waits on this one
+
         @router.post("/raising/{key}", status_code=201)
         async def raising(key: str, session: AnySession) -> None:
             await run(session, lambda s: write(s, key))
@@ -144,6 +163,13 @@ class App:
         @router.get("/reads")
         async def reads(session: AnySession) -> None:
             on_commit(session, seen_by_async, "read-only")
+
+        @router.get("/reads-and-commits")
+        async def reads_and_commits(session: AnySession) -> None:
+            on_commit(session, seen_by_async, "read-only")
+            await run(session, lambda s: s.connection())
+            await run(session, lambda s: s.commit())
+            await run(session, lambda s: s.connection())  # a new transaction, read-only too
 
         @router.post("/late/{key}", status_code=202)
         async def late(key: str, session: AnySession, tasks: BackgroundTasks) -> None:
@@ -201,12 +227,13 @@ async def test_a_transaction_that_does_not_commit_runs_no_callback(
     assert await database.keys() == []
 
 
+@pytest.mark.parametrize("path", ["/reads", "/reads-and-commits"])
 async def test_a_read_only_session_runs_no_callback(
-    database: "Database", make_sessionmaker: "SessionFactory"
+    database: "Database", make_sessionmaker: "SessionFactory", path: str
 ) -> None:
     app = App(database, make_sessionmaker, read_only=True)
 
-    assert await app.post("/reads", method="GET") == 200
+    assert await app.post(path, method="GET") == 200
     assert app.log == [START, BODY]
 
 
@@ -218,6 +245,25 @@ async def test_savepoints_decide_for_the_callbacks_registered_in_them(
     assert await app.post("/savepoints/a") == 201
     assert app.log == [START, BODY, "kept with its savepoint sync in worker"]
     assert await database.keys() == ["a", "a-kept"]
+
+
+async def test_a_savepoint_that_rolls_back_keeps_the_callbacks_registered_before_it(
+    database: "Database", make_sessionmaker: "SessionFactory"
+) -> None:
+    app = App(database, make_sessionmaker)
+
+    assert await app.post("/outside-savepoint/a") == 201
+    assert app.log == [START, BODY, "registered outside the savepoint sync in worker"]
+
+
+async def test_a_callback_runs_once_however_many_commits_follow(
+    database: "Database", make_sessionmaker: "SessionFactory"
+) -> None:
+    app = App(database, make_sessionmaker)
+
+    assert await app.post("/commits-twice/a") == 201
+    # Ready after the first commit, run once, after the response: both commits are seen.
+    assert app.log == [START, BODY, "once async ['a', 'a-more']"]
 
 
 async def test_a_raising_callback_is_logged_and_changes_nothing_else(

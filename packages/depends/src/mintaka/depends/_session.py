@@ -9,6 +9,7 @@ the session is not read-only, and the status of the response passes `commit_on`.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypeVar, cast, get_args, overload
 
@@ -143,13 +144,18 @@ class _Rule:
 
 def _restrict_to_reads(connection: Connection) -> None:
     """Make SQLite refuse writes on `connection` until it goes back to the pool."""
-    if connection.info.get(_QUERY_ONLY):
-        return
     connection.exec_driver_sql("PRAGMA query_only = ON")
     connection.info[_QUERY_ONLY] = True
     engine = connection.engine
-    if not event.contains(engine, "checkin", _allow_writes_again):
+    if engine not in _RESETTING_ENGINES:
+        _RESETTING_ENGINES.add(engine)
         event.listen(engine, "checkin", _allow_writes_again)
+
+
+_RESETTING_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+"""The engines whose pool already resets `PRAGMA query_only` at checkin."""
+_LISTENING_CLASSES: weakref.WeakSet[type[Session]] = weakref.WeakSet()
+"""The session classes the listeners below are registered on."""
 
 
 def _allow_writes_again(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
@@ -357,9 +363,13 @@ _LISTENERS: Final = (
 
 def _listen(session_class: type[Session]) -> None:
     """Register the listeners on a session class (once): they cost a request nothing."""
+    # Not event.contains(): SQLAlchemy's registry knows targets by id(), which a class or
+    # engine made later can reuse once the first is gone; a weak set cannot be fooled.
+    if session_class in _LISTENING_CLASSES:
+        return
+    _LISTENING_CLASSES.add(session_class)
     for name, listener in _LISTENERS:
-        if not event.contains(session_class, name, listener):
-            event.listen(session_class, name, listener)
+        event.listen(session_class, name, listener)
 
 
 class _AsyncTransaction(_Transaction):
