@@ -16,6 +16,7 @@ from examples.sessions import (
     commit_rule,
     explicit_commits,
     read_only,
+    retries,
     several_databases,
 )
 from mintaka.core.fastapi import ResponseScopedRoute
@@ -153,3 +154,12 @@ async def test_the_after_commit_recipe(tmp_path: Path) -> None:
     assert outbox.jobs == {1: "invoice a"}
     assert outbox.mails == ["ada: room a is yours"]
     assert outbox.cache == {}
+
+
+async def test_the_retries_recipe_keeps_its_limit(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+
+    async with running(retries.create_app(url)) as app:
+        statuses = [(await call(app, f"/bookings/{room}", method="POST")).status for room in "abcd"]
+
+    assert statuses == [201, 201, 201, 409]

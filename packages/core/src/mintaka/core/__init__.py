@@ -12,11 +12,13 @@ The adapters live in submodules: [`mintaka.core.fastapi`][mintaka.core.fastapi] 
 
 from mintaka.core._errors import ResponseScopeError
 from mintaka.core._scope import (
+    HandleAgain,
     RequestLike,
     ResponseScope,
     ScopeState,
     after_response,
     call_in_response_scope,
+    request_attempt,
     response_headers,
     response_stack,
     response_status,
@@ -24,6 +26,7 @@ from mintaka.core._scope import (
 from mintaka.core._version import __version__
 
 __all__ = [
+    "HandleAgain",
     "RequestLike",
     "ResponseScope",
     "ResponseScopeError",
@@ -31,6 +34,7 @@ __all__ = [
     "__version__",
     "after_response",
     "call_in_response_scope",
+    "request_attempt",
     "response_headers",
     "response_stack",
     "response_status",

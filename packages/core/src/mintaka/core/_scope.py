@@ -38,17 +38,22 @@ if TYPE_CHECKING:
     from starlette.responses import Response
 
 __all__ = [
+    "HandleAgain",
     "RequestLike",
     "ResponseScope",
     "ScopeState",
     "after_response",
     "call_in_response_scope",
+    "request_attempt",
     "response_headers",
     "response_stack",
     "response_status",
 ]
 
 _logger = logging.getLogger("mintaka.core")
+
+_ATTEMPT_KEY: Final = "mintaka.attempt"
+"""How many times the route adapter has handled the request so far, once it is above 1."""
 
 _SCOPE_KEY: Final = "mintaka.response_scope"
 """Where the open response scope lives in the ASGI scope; reach it through the functions."""
@@ -69,6 +74,27 @@ _CLOSED_FIX: Final = (
     "A streamed body, a background task or anything else that runs after the response "
     "must not use a response-scoped resource; give it a resource of its own."
 )
+
+
+class HandleAgain(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a response-scoped context while it exits: handle the request again.
+
+    The route adapters (FastAPI's and Starlette's) catch it before anything of the
+    response was sent, wait `delay` seconds, and call the route's handler again with the
+    same request, in a new response scope: dependencies are solved anew and the endpoint
+    runs again. Raise it only when [`request_attempt`][mintaka.core.request_attempt] is not
+    `None` (the ASGI middleware cannot handle a request again), and bound the attempts
+    yourself: the adapter does not.
+
+    Args:
+        reason: Why, for the log and the exit span.
+        delay: Seconds to wait before the next attempt.
+    """
+
+    def __init__(self, reason: str, *, delay: float = 0.0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
 
 
 class _HasScope(Protocol):
@@ -132,6 +158,7 @@ class ResponseScope:
     __slots__ = (
         "_after",
         "_after_ran",
+        "_can_handle_again",
         "_headers",
         "_owner",
         "_scope",
@@ -149,6 +176,7 @@ class ResponseScope:
         self._headers: MutableHeaders | None = None
         self._after: list[Callable[[], Awaitable[object]]] | None = None
         self._after_ran = False
+        self._can_handle_again = False
 
     @property
     def state(self) -> ScopeState:
@@ -344,19 +372,22 @@ async def call_in_response_scope(
         return await handler(request)
     response_scope = scope[_SCOPE_KEY] = ResponseScope(scope)
     response_scope._scope = None  # attached: no reference back to the ASGI scope
+    response_scope._can_handle_again = True
     try:
         response = await handler(request)
     except BaseException as error:
         try:
             await response_scope.exit(error)
-        except HTTPException as raised:
+        except HandleAgain as again:
+            return await _handle_again(handler, request, again)
+        except BaseException as raised:
             _add_to_exception(raised, response_scope._headers)
-            raise
-        finally:
-            # The error response is built later, by whoever handles the exception: the
-            # callbacks cannot wait for it, so they run now.
             await response_scope.run_after_response()
+            raise
+        # The error response is built later, by whoever handles the exception: the
+        # callbacks cannot wait for it, so they run now.
         _add_to_exception(error, response_scope._headers)
+        await response_scope.run_after_response()
         raise
     response_scope._status = response.status_code
     if response_scope._stack is None:  # nothing to exit: spare the coroutine
@@ -364,6 +395,8 @@ async def call_in_response_scope(
     else:
         try:
             await response_scope.exit()
+        except HandleAgain as again:
+            return await _handle_again(handler, request, again)
         except BaseException as raised:
             # The exception replaces the response; the work after it still runs.
             _add_to_exception(raised, response_scope._headers)
@@ -374,6 +407,19 @@ async def call_in_response_scope(
     if response_scope._after is not None:
         return cast("_Response", _SentThenRun(response, response_scope))
     return response
+
+
+async def _handle_again(
+    handler: Callable[[_Request], Awaitable[_Response]], request: _Request, again: HandleAgain
+) -> _Response:
+    """Handle the request once more, in a new response scope, after `again.delay`.
+
+    The failed attempt's after-response work is dropped with its scope.
+    """
+    scope = request.scope
+    scope[_ATTEMPT_KEY] = scope.get(_ATTEMPT_KEY, 1) + 1
+    await anyio.sleep(again.delay)
+    return await call_in_response_scope(handler, request)
 
 
 class _SentThenRun:
@@ -569,6 +615,39 @@ def after_response(request: RequestLike, callback: Callable[[], Awaitable[object
             "endpoint or a response-scoped context runs."
         )
     response_scope.after_response(callback)
+
+
+def request_attempt(request: RequestLike) -> int | None:
+    """Return which attempt at handling the request this is: 1, then 2 after a `HandleAgain`.
+
+    Example:
+        ```python
+        from mintaka.core import HandleAgain, request_attempt
+
+        class RetriedOnConflict:
+            async def __aexit__(self, exc_type, exc, traceback):
+                attempt = request_attempt(self.request)
+                if is_conflict(exc) and attempt is not None and attempt <= 3:
+                    raise HandleAgain("conflict", delay=0.01 * attempt)
+        ```
+
+    Args:
+        request: The request: a Starlette or FastAPI `Request`, any request object with
+            an ASGI `scope` mapping, or the ASGI scope itself.
+
+    Returns:
+        The attempt, counted from 1; `None` when the adapter that opened the response
+        scope cannot handle the request again (the ASGI middleware).
+
+    Raises:
+        ResponseScopeError: The request is not handled by a response-scoped route.
+        TypeError: `request` is none of the accepted kinds.
+    """
+    response_scope, scope = _response_scope(request, "request_attempt")
+    if not response_scope._can_handle_again:
+        return None
+    attempt: int = scope.get(_ATTEMPT_KEY, 1)
+    return attempt
 
 
 def response_status(request: RequestLike) -> int | None:

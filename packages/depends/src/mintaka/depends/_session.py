@@ -27,6 +27,7 @@ from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annota
 
 from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
 from mintaka.core._scope import describe_request
+from mintaka.depends._conflicts import check_retries, conflict_code, handle_conflict
 from mintaka.depends._contexts import run_in_own_thread
 from mintaka.depends._effects import Effects
 
@@ -108,7 +109,7 @@ def _below_400(status: int) -> bool:
 class _Rule:
     """What one dependency decides at the end of each request: commit or roll back."""
 
-    __slots__ = ("commit_on", "explicit_commits", "name", "read_only")
+    __slots__ = ("commit_on", "explicit_commits", "name", "read_only", "retries")
 
     def __init__(
         self,
@@ -117,11 +118,13 @@ class _Rule:
         read_only: bool,
         explicit_commits: ExplicitCommits,
         name: str,
+        retries: int = 0,
     ) -> None:
         self.commit_on = commit_on
         self.read_only = read_only
         self.explicit_commits = explicit_commits
         self.name = name
+        self.retries = retries
 
     def commits(self, request: Request, error: BaseException | None) -> bool:
         """Whether the transaction commits, as the response scope exits for `request`.
@@ -305,6 +308,33 @@ class _Transaction:
             self.failed()
         return commit
 
+    async def settle_then_replace_conflicts(
+        self,
+        settle: Callable[[BaseException | None], Coroutine[Any, Any, None]],
+        exc: BaseException | None,
+    ) -> None:
+        """Settle the transaction; a conflict, at a statement or at the commit, is replaced.
+
+        By `HandleAgain` while attempts remain, by a 503 after the last one.
+        """
+        try:
+            await settle(exc)
+        except BaseException as failure:
+            replacement = self.replacing_conflict(failure)
+            if replacement is None:
+                raise
+            raise replacement from failure
+        replacement = self.replacing_conflict(exc)
+        if replacement is not None:
+            raise replacement from exc
+
+    def replacing_conflict(self, error: BaseException | None) -> BaseException | None:
+        """What replaces `error` when it is a conflict: handle again, or a 503; else None."""
+        code = conflict_code(error)
+        if code is None:
+            return None
+        return handle_conflict(self._request, code, self._rule.retries)
+
     def failed(self) -> None:
         _Outcome.of(self._request).fail(self._request)
 
@@ -406,6 +436,9 @@ class _AsyncTransaction(_Transaction):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        await self.settle_then_replace_conflicts(self._settle, exc)
+
+    async def _settle(self, exc: BaseException | None) -> None:
         session = self._session
         try:
             commit = self.decide(exc)
@@ -453,6 +486,9 @@ class _SyncTransaction(_Transaction):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        await self.settle_then_replace_conflicts(self._settle, exc)
+
+    async def _settle(self, exc: BaseException | None) -> None:
         try:
             try:
                 commit = self.decide(exc)
@@ -590,6 +626,7 @@ def transactional_session(
     commit_on: CommitRule | None = None,
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
+    retries: int = 0,
 ) -> SessionDependency[_AS]: ...
 @overload
 def transactional_session(
@@ -598,6 +635,7 @@ def transactional_session(
     commit_on: CommitRule | None = None,
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
+    retries: int = 0,
 ) -> SessionDependency[_SS]: ...
 def transactional_session(
     sessionmaker: async_sessionmaker[Any] | sessionmaker[Any],
@@ -605,6 +643,7 @@ def transactional_session(
     commit_on: CommitRule | None = None,
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
+    retries: int = 0,
 ) -> SessionDependency[Any]:
     """Make a dependency that provides a session in a transaction settled before the response.
 
@@ -640,6 +679,11 @@ def transactional_session(
     `mintaka.depends` logger warns, naming the request. With
     `explicit_commits="forbid"`, `commit()` raises `InvalidRequestError` instead, so every
     request is all or nothing.
+
+    **Conflicts.** A serialization failure (SQLSTATE 40001), a deadlock (40P01) or
+    SQLite's "database is locked" rolls the transaction back and, with `retries=n`,
+    has the whole request handled again, up to n more times, before anything is sent
+    (see the guide's "Conflicts and retries"); after the last attempt, a 503.
 
     Once the response scope has exited, the session is closed for good: using it (from a
     background task or a streamed body) raises `sqlalchemy.exc.InvalidRequestError`
@@ -684,6 +728,10 @@ def transactional_session(
         read_only: Never commit, and have the database refuse writes.
         explicit_commits: `"allow"` (the default) lets the endpoint call `commit()`
             itself; `"forbid"` makes `commit()` raise, so every request is all or nothing.
+        retries: How many more times the route adapter may handle the whole request
+            again after a serialization failure or deadlock (SQLite: "database is
+            locked"), at a statement or at the commit; once they are spent, the client
+            gets a 503 with `Retry-After`. 0 (the default) answers the first conflict so.
 
     Returns:
         A response-scoped `async def` dependency, for `Depends()`.
@@ -694,15 +742,18 @@ def transactional_session(
             scoped session), `commit_on` is not callable, or `commit_on` is given
             together with `read_only=True`.
         ValueError: `explicit_commits` is neither `"allow"` nor `"forbid"`.
+        TypeError: `retries` is not an int of 0 or more.
     """
     checked_commit_on = _check_commit_on(commit_on, read_only=read_only)
     checked_explicit_commits = _check_explicit_commits(explicit_commits)
+    checked_retries = check_retries(retries)
     name = f"transactional_session({_describe_maker(sessionmaker)})"
     rule = _Rule(
         checked_commit_on,
         read_only=read_only,
         explicit_commits=checked_explicit_commits,
         name=name,
+        retries=checked_retries,
     )
     open_context = _context_for(sessionmaker, rule)
 
