@@ -32,3 +32,14 @@ def test_the_built_site_holds_no_hooks_examples_or_included_tables() -> None:
     )
     assert published == [], published
 
+
+def test_the_built_site_keeps_what_the_pages_show_and_link() -> None:
+    site = built_site()
+    for asset in (
+        "assets/logo.svg",
+        "assets/favicon.svg",
+        "stylesheets/site.css",
+        "benchmarks/ratios.png",
+        "benchmarks/results.json",
+    ):
+        assert (site / asset).is_file(), asset
