@@ -103,6 +103,13 @@ class Chromium:
         """Navigate the page to ``url``."""
         self.call_in_page("Page.navigate", url=url)
 
+    def load(self, url: str, timeout: float = 30) -> None:
+        """Navigate to ``url`` and wait until that page has loaded."""
+        self.open(url)
+        self.wait_for(
+            f"location.href === {json.dumps(url)} && document.readyState === 'complete'", timeout
+        )
+
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page."""
         reply = self.call_in_page("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -123,6 +130,23 @@ class Chromium:
         """The whole DOM tree, closed shadow roots included."""
         root: dict[str, Any] = self.call_in_page("DOM.getDocument", depth=-1, pierce=True)["root"]
         return root
+
+    def call_on_node(self, node_id: int, function: str) -> Any:
+        """The value of JavaScript ``function`` called with a DOM node as ``this``.
+
+        ``node_id`` comes from :meth:`document`, so this reaches into closed shadow roots,
+        where no script of the page can.
+        """
+        handle = self.call_in_page("DOM.resolveNode", nodeId=node_id)["object"]["objectId"]
+        reply = self.call_in_page(
+            "Runtime.callFunctionOn",
+            functionDeclaration=function,
+            objectId=handle,
+            returnByValue=True,
+        )
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{function!r} raised: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
 
     def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport to ``path``."""
