@@ -44,30 +44,6 @@ RUN_ELSEWHERE = {
 }
 MARK = "once released"
 
-# Lines of pages that other branches own, waiting for the edits proposed to their owners
-# (the page, and the line as the site shows it, without a trailing comment). The lead
-# empties this set as the edits land; a line listed here that is gone fails, so the set
-# only shrinks.
-PENDING: set[tuple[str, str]] = {
-    ("guides/asgi/", "pip install 'mintaka-core[opentelemetry]'"),
-    ("guides/audit/", "pip install mintaka-introspect"),
-    ("guides/depends/", "pip install 'mintaka-depends[sqlalchemy]'"),
-    ("guides/introspect/", "pip install mintaka-introspect"),
-    ("guides/response-scope/", "pip install 'mintaka-core[fastapi]'"),
-    ("guides/response-scope/", "pip install mintaka-core"),
-    # The package READMEs, which docs/packages/*.md include whole.
-    ("packages/core/", "pip install 'mintaka-core[fastapi]'"),
-    ("packages/core/", "pip install 'mintaka-core[opentelemetry]'"),
-    ("packages/core/", "pip install mintaka-core"),
-    ("packages/depends/", "pip install 'mintaka-depends[sqlalchemy]'"),
-    ("packages/depends/", "pip install mintaka-depends"),
-    ("packages/introspect/", "pip install mintaka-introspect"),
-    ("packages/router/", "pip install mintaka-router"),
-    # Module docstrings that the reference pages render.
-    ("reference/core/", "pip install 'mintaka-core[fastapi]'"),
-    ("reference/depends/", "pip install 'mintaka-depends[sqlalchemy]'"),
-}
-
 # What each extra brings, to check that a line installed it.
 EXTRA_IMPORTS = {
     "fastapi": "mintaka.core.fastapi",
@@ -200,17 +176,11 @@ def test_every_install_line_on_the_site_is_tested_or_marked_once_released() -> N
         for page in pages(site)
         for command in untested((site / page / "index.html").read_text(encoding="utf-8"), tested)
     }
-    new = sorted(found - PENDING)
-    assert not new, (
+    assert not found, (
         "install lines that fail on a fresh machine today: include a tested transcript "
         f"of docs/examples/install/, or say they work {MARK!r}:\n"
-        + "\n".join(f"  {page}: {command}" for page, command in new)
+        + "\n".join(f"  {page}: {command}" for page, command in sorted(found))
     )
-    gone = sorted(PENDING - found)
-    if gone:
-        pytest.fail(f"fixed now, remove from PENDING in {__file__}: {gone}")
-    if found:
-        pytest.xfail(f"{len(found)} lines wait for their page owners' edits (PENDING)")
 
 
 def test_the_checker_tells_tested_marked_and_untested_lines_apart() -> None:

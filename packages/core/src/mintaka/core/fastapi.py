@@ -1,6 +1,7 @@
 """The FastAPI adapter: a route class whose requests have a response scope.
 
-Needs the `[fastapi]` extra: `pip install 'mintaka-core[fastapi]'`.
+Needs the `[fastapi]` extra: `pip install "./packages/core[fastapi]"` from a checkout,
+`pip install 'mintaka-core[fastapi]'` once released.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """A transactional SQLAlchemy session that commits or rolls back before the response is sent.
 
-Needs the `[sqlalchemy]` extra: `pip install 'mintaka-depends[sqlalchemy]'`.
+Needs the `[sqlalchemy]` extra: from a checkout,
+`pip install "./packages/core[fastapi]" "./packages/depends[sqlalchemy]"`; once released,
+`pip install 'mintaka-depends[sqlalchemy]'`.
 
 The rule, in one line: **the transaction commits when the endpoint returned normally and
 the response status is below 400 (or passes `commit_on`); any other outcome rolls it back.**
