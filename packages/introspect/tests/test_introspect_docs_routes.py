@@ -183,3 +183,22 @@ def test_a_snapshot_is_checked_with_them_exactly_when_it_lists_them(shop: Path) 
     assert unchanged.returncode == 0, unchanged.stdout
     assert forced.returncode == 1
     assert "6 routes added, 0 removed" in forced.stdout  # /redoc is gone now
+
+
+@pytest.mark.once
+def test_the_audit_leaves_them_out_unless_asked(shop: Path) -> None:
+    audited = mintaka_routes(shop, "docs_shop:app", "--audit", "--json")
+    every = mintaka_routes(shop, "docs_shop:app", "--audit", "--json", "--include-docs-routes")
+
+    assert [r["route"] for r in json.loads(audited.stdout)["routes"]] == [
+        "GET /items",
+        "POST /items",
+    ]
+    assert [r["route"] for r in json.loads(every.stdout)["routes"]] == [
+        "GET, HEAD /docs",
+        "GET, HEAD /docs/oauth2-redirect",
+        "GET /items",
+        "POST /items",
+        "GET, HEAD /openapi.json",
+        "GET, HEAD /redoc",
+    ]

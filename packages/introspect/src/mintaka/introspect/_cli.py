@@ -200,7 +200,12 @@ def _table(
 
 
 def _audit(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
-    audit = audit_dependencies(app, session_types=args.session_type, exclude=args.exclude)
+    audit = audit_dependencies(
+        app,
+        session_types=args.session_type,
+        exclude=args.exclude,
+        include_docs_routes=args.include_docs_routes,
+    )
     render = {"json": audit_json, "markdown": audit_markdown}.get(args.format, audit_text)
     out.write(render(audit).rstrip("\n") + "\n")
     return EXIT_DIFFERS if args.strict and audit.errors else EXIT_OK
