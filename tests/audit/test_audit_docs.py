@@ -17,8 +17,8 @@ from fastapi import __version__ as fastapi_version
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "docs" / "examples" / "audit_output.txt"
 GUIDE = REPO / "docs" / "guides" / "audit.md"
-ARGS = ("docs.examples.audit_app:app", "--audit", "--exclude", "^/(docs|redoc|openapi)")
-COMMAND = "mintaka-routes docs.examples.audit_app:app --audit --exclude '^/(docs|redoc|openapi)'"
+ARGS = ("docs.examples.audit_app:app", "--audit")
+COMMAND = "mintaka-routes docs.examples.audit_app:app --audit"
 
 
 def shown_version() -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.middleware.gzip import GZipMiddleware
 
 from mintaka.core.asgi import ResponseScopeMiddleware
-from mintaka.introspect import DependencyAudit, audit_dependencies
+from mintaka.introspect import DependencyAudit, DependencyLifetime, audit_dependencies
 from mintaka.introspect._cli import main
 from testing.asgi import call, fastapi_version
 from testing.cli import run_main
@@ -45,6 +45,11 @@ def _app() -> FastAPI:
 def lifetimes(audit: DependencyAudit, route: str) -> list[tuple[tuple[str, ...], str, str | None]]:
     (entry,) = (entry for entry in audit.routes if entry.route == route)
     return [(d.chain, d.closes, d.provides) for d in entry.dependencies]
+
+
+def lifetimes_of(audit: DependencyAudit, route: str) -> tuple[DependencyLifetime, ...]:
+    (entry,) = (entry for entry in audit.routes if entry.route == route)
+    return entry.dependencies
 
 
 def sessions_after_response(audit: DependencyAudit) -> list[tuple[str, tuple[str, ...]]]:
@@ -120,11 +125,14 @@ def test_a_class_provides_its_instances_and_a_callable_instance_what_it_returns(
     async def list_items(
         page: Annotated[Pagination, Depends()],
         config: Annotated[dict[str, str], Depends(settings)],
+        other: Annotated[dict[str, str], Depends(Settings("other"))],
     ) -> list[str]:
         return []
 
+    # The instance is named by the variable that holds it; one that none holds, by its class.
     assert lifetimes(audit_dependencies(app), "GET /items") == [
         (("Pagination",), "nothing", "Pagination"),
+        (("settings",), "nothing", "dict[str, str]"),
         (("Settings",), "nothing", "dict[str, str]"),
     ]
 
@@ -138,21 +146,27 @@ def session_for(url: str) -> Iterator[Session]:
 main_db = functools.partial(session_for, "sqlite://")
 
 
-def test_a_partial_is_named_after_its_function_and_provides_what_it_returns() -> None:
+def test_a_partial_is_named_by_its_variable_and_provides_what_its_function_returns() -> None:
     app = _app()
 
     @app.post("/items", dependencies=[Depends(main_db)])
     async def create_item() -> None:
         return None
 
+    @app.put("/items", dependencies=[Depends(functools.partial(session_for, "sqlite://"))])
+    async def replace_item() -> None:
+        return None
+
     audit = audit_dependencies(app)
 
-    (entry,) = audit.routes
-    (dependency,) = entry.dependencies
-    assert dependency.chain == ("session_for",)
-    assert dependency.dependency == f"{__name__}.session_for"
+    (dependency,) = lifetimes_of(audit, "POST /items")
+    assert dependency.chain == ("main_db",)
+    assert dependency.dependency == f"{__name__}.main_db"
     assert (dependency.closes, dependency.provides) == ("request", "Session")
-    expected = [("POST /items", ("session_for",))]
+    # A partial that no variable holds is named after its function.
+    (inline,) = lifetimes_of(audit, "PUT /items")
+    assert (inline.chain, inline.dependency) == (("session_for",), f"{__name__}.session_for")
+    expected = [("POST /items", ("main_db",)), ("PUT /items", ("session_for",))]
     assert sessions_after_response(audit) == (expected if CLOSES_AFTER_RESPONSE else [])
 
 
@@ -217,8 +231,8 @@ def test_generic_and_optional_session_dependencies_are_sessions_too() -> None:
     audit = audit_dependencies(app)
 
     expected = [
-        ("GET /bound", ("SessionProvider",)),
-        ("GET /either", ("EitherSessionProvider",)),
+        ("GET /bound", ("bound",)),
+        ("GET /either", ("either",)),
         ("GET /maybe", ("maybe_session",)),
     ]
     # Before FastAPI 0.118 a request-scoped teardown runs before the response.

@@ -20,6 +20,8 @@ from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.introspect import audit_dependencies
 from testing.asgi import START, call, fastapi_version
 from tests.audit import _audit_apps as apps
+from tests.audit._named_apps import db
+from tests.audit._named_apps import main as named
 
 if TYPE_CHECKING:
     from mintaka.introspect import DependencyAudit
@@ -36,6 +38,7 @@ def kinds(audit: DependencyAudit) -> list[tuple[str, str, str, tuple[str, ...]]]
 @pytest.fixture(autouse=True)
 def clear_events() -> None:
     apps.EVENTS.clear()
+    db.EVENTS.clear()
 
 
 async def test_a_response_scoped_dependency_without_a_response_scope_is_an_error() -> None:
@@ -122,6 +125,60 @@ async def test_a_session_closing_after_the_response_is_a_warning_where_it_does()
     apps.EVENTS.clear()
     fixed = await call(apps.session_after_response_fixed, "/notes", events=apps.EVENTS)
     assert fixed.before("session close", START)
+
+
+async def test_the_session_warning_holds_for_a_teardown_that_closes_and_one_that_commits() -> None:
+    audit = audit_dependencies(named.app)
+    found = {f.route: f for f in audit.findings if f.kind == "session-after-response"}
+    closes = await call(named.app, "/items", events=db.EVENTS)
+    commits = await call(named.app, "/items", method="POST", events=[])
+
+    assert closes.before(START, "session close") is CLOSES_AFTER_RESPONSE
+    assert commits.status == 200
+    assert "session commit" in db.EVENTS
+    if not CLOSES_AFTER_RESPONSE:
+        assert found == {}
+        return
+    # FastAPI's full-stack template: `with Session(engine) as session: yield session`.
+    assert set(found) == {"GET /items", "POST /items"}
+    for finding in found.values():
+        assert "closing it, or committing it if the teardown commits" in finding.message
+        assert "runs after the response" in finding.message
+        assert "a commit there is unseen by the client" in finding.message.lower()
+        assert "keeps the session open" in finding.message
+        assert "a commit in its teardown happens" not in finding.message
+
+
+def test_routes_and_findings_sort_by_path_then_by_their_methods() -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def health(request: object) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = FastAPI()  # its documentation routes are Starlette routes: "GET, HEAD /docs"
+    app.include_router(apps.no_scope_router, prefix="/a")
+    app.include_router(apps.no_scope_router, prefix="/e")
+    app.router.routes.append(Route("/c", health))
+
+    audit = audit_dependencies(app)
+
+    assert [entry.route for entry in audit.routes] == [
+        "GET /a/resource",
+        "GET, HEAD /c",
+        "GET, HEAD /docs",
+        "GET, HEAD /docs/oauth2-redirect",
+        "GET /e/resource",
+        "GET, HEAD /openapi.json",
+        "GET, HEAD /redoc",
+    ]
+    assert [f.route for f in audit.findings] == ["GET /a/resource", "GET /e/resource"]
+    without = audit_dependencies(app, include_docs_routes=False)
+    assert [entry.route for entry in without.routes] == [
+        "GET /a/resource",
+        "GET, HEAD /c",
+        "GET /e/resource",
+    ]
 
 
 def test_the_transactional_session_provides_a_session_closed_on_the_response_scope() -> None:

@@ -143,7 +143,7 @@ def test_the_table_lists_every_route_in_aligned_columns(project: Path) -> None:
             assert line[start] != " ", (column, line)
     assert [(cells[0], cells[1]) for cells in table_rows(result.stdout)] == APP_ROWS
     assert table_rows(result.stdout)[5] == [
-        "POST", "/items", "create_item", "routes_app.create_item", "http", "yes"
+        "POST", "/items", "create_item", "create_item", "http", "yes"
     ]  # fmt: skip
 
 
@@ -339,3 +339,48 @@ def test_the_audit_of_a_starlette_app_lists_its_routes_and_passes_strict(project
     assert result.returncode == 0, result.stderr
     assert "GET, HEAD /items  (routes_app.list_items; not a FastAPI route" in result.stdout
     assert "Findings: 0 errors, 0 warnings." in result.stdout
+
+
+TWO_READS = {
+    "shop_books.py": "async def read(request):\n    ...\n",
+    "shop_films.py": "async def read(request):\n    ...\n",
+    "shop_main.py": """
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+import shop_books
+import shop_films
+
+
+async def index(request):
+    ...
+
+
+app = Starlette(
+    routes=[
+        Route("/", index),
+        Route("/books", shop_books.read, methods=["GET"]),
+        Route("/films", shop_films.read, methods=["GET"]),
+    ]
+)
+""",
+}
+
+
+def test_the_table_names_endpoints_without_their_module_unless_two_share_a_name(
+    tmp_path: Path,
+) -> None:
+    for name, source in TWO_READS.items():
+        (tmp_path / name).write_text(textwrap.dedent(source), encoding="utf-8")
+
+    table = run(tmp_path, "shop_main:app", "--no-implicit-head")
+    as_json = run(tmp_path, "shop_main:app", "--no-implicit-head", "--json")
+
+    assert table.returncode == 0, table.stderr
+    assert [(cells[1], cells[3]) for cells in table_rows(table.stdout)] == [
+        ("/", "index"),
+        ("/books", "shop_books.read"),
+        ("/films", "shop_films.read"),
+    ]
+    endpoints = [route["endpoint"] for route in json.loads(as_json.stdout)["routes"]]
+    assert endpoints == ["shop_main.index", "shop_books.read", "shop_films.read"]

@@ -186,5 +186,5 @@ def test_the_command_prints_columns_as_a_table_and_as_markdown(tmp_path: Path) -
     assert markdown.stdout.splitlines() == [
         "| Method | Path | Name | Endpoint | Kind | Schema | Status | Model |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        "| GET | `/items/{item_id}` | read_item | shop.read_item | http | yes | 203 | Item |",
+        "| GET | `/items/{item_id}` | read_item | read_item | http | yes | 203 | Item |",
     ]

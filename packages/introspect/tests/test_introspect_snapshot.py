@@ -113,6 +113,17 @@ def test_the_diff_names_added_and_removed_rows_and_what_changed_in_a_kept_one() 
     assert lines[-2:] == ["Changed:", "  GET /b: name page → renamed"]
 
 
+def test_the_diff_table_names_an_endpoint_in_full_where_its_module_is_not_imported() -> None:
+    gone = RouteInfo("GET", "/old", None, "old", "deleted_module.views.old", "http", True)
+
+    diff = diff_route_tables([gone], [row("GET", "/a")])
+
+    assert [line.split()[4] for line in diff.format().splitlines()[2:]] == [
+        "page",  # this module is imported: where its name begins is known
+        "deleted_module.views.old",
+    ]
+
+
 def test_equal_tables_in_any_order_have_an_empty_diff() -> None:
     rows = app_routes()
 

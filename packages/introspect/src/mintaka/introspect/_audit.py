@@ -16,25 +16,31 @@ import inspect
 import sys
 import types
 import typing
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mintaka.introspect._audit_results import (
-    DependencyAudit,
-    DependencyLifetime,
-    Finding,
-    RouteLifetimes,
+from mintaka.introspect._audit_findings import (
+    Node,
+    flatten,
+    no_response_scope,
+    session_after_response,
+    teardown_after_resource,
+    two_scopes,
+    unique,
 )
+from mintaka.introspect._audit_results import DependencyAudit, DependencyLifetime, RouteLifetimes
 from mintaka.introspect._columns import type_name
+from mintaka.introspect._dependency_names import WRAPPED_MARK, DependencyNames
+from mintaka.introspect._docs_routes import DocumentationRoutes
 from mintaka.introspect._fastapi_dependants import read_fastapi
 from mintaka.introspect._listing import compile_exclude
 from mintaka.introspect._route_info import method_rank
 from mintaka.introspect._walk import (
     Place,
-    app_chain,
+    Visit,
     is_fastapi_route,
     qualified_name,
     routes_of,
+    top_place,
     visit_routes,
 )
 
@@ -45,7 +51,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
     from starlette.types import ASGIApp
 
-    from mintaka.introspect._audit_results import Closing
+    from mintaka.introspect._audit_results import Closing, Finding
     from mintaka.introspect._fastapi_dependants import InstalledFastAPI
 
 __all__ = ["DEFAULT_SESSION_TYPES", "audit_dependencies", "opens_response_scope"]
@@ -67,7 +73,6 @@ RESPONSE_SCOPED_ROUTE_CLASSES = frozenset({("mintaka.core.fastapi", "ResponseSco
 RESPONSE_SCOPE_MIDDLEWARE = frozenset({("mintaka.core.asgi", "ResponseScopeMiddleware")})
 # Set by mintaka.depends.response_scoped_dependency on the dependencies it returns.
 RESPONSE_SCOPED_MARK = "__mintaka_response_scoped__"
-WRAPPED_MARK = "__mintaka_wrapped__"
 
 _ITERATORS = {
     collections.abc.AsyncIterator,
@@ -97,28 +102,18 @@ def opens_response_scope(route: BaseRoute, place: Place) -> bool:
     return False
 
 
-@dataclass
-class _Node:
-    """A dependant of the route's tree, with what the audit needs from it."""
-
-    call: Any
-    chain: tuple[str, ...]
-    closes: Closing
-    identity: int
-    provides: object
-    children: list[_Node] = field(default_factory=list)
-
-
 class _Auditor:
-    def __init__(self, api: InstalledFastAPI, session_types: frozenset[str]) -> None:
+    def __init__(
+        self, api: InstalledFastAPI, session_types: frozenset[str], names: DependencyNames
+    ) -> None:
         self.api = api
         self.session_types = session_types
+        self.names = names
         self._hints: dict[int, dict[str, Any]] = {}
         self._extra: dict[int, Any] = {}
         self._session: dict[int, bool] = {}
         self._closes: dict[tuple[int, object], Closing] = {}
         self._returns: dict[int, object] = {}
-        self._names: dict[int, tuple[str, str]] = {}
         self._type_names: dict[int, str] = {}
 
     # -- reading the tree -------------------------------------------------------------
@@ -170,13 +165,6 @@ class _Auditor:
             self._closes[key] = closes
         return closes
 
-    def names(self, call: Any) -> tuple[str, str]:
-        """The short and the qualified name of a dependency, computed once per audit."""
-        key = id(call)
-        if key not in self._names:
-            self._names[key] = (_short_name(call), qualified_name(call))
-        return self._names[key]
-
     def type_name(self, provided: object) -> str | None:
         if provided is None:
             return None
@@ -185,26 +173,32 @@ class _Auditor:
             self._type_names[key] = type_name(provided)
         return self._type_names[key]
 
-    def node(self, dependant: Any, consumer: Any, parents: tuple[str, ...]) -> _Node:
+    def node(self, dependant: Any, consumer: Any, endpoint: Any, parents: tuple[str, ...]) -> Node:
         call = dependant.call
         original = getattr(call, WRAPPED_MARK, call)
-        chain = (*parents, self.names(call)[0])
-        node = _Node(
+        name, qualified = self.names.names(call, consumer, endpoint)
+        chain = (*parents, name)
+        node = Node(
             call=call,
             chain=chain,
+            dependency=qualified,
             closes=self.closes(dependant),
             identity=id(original),
+            origin=name if original is call else self.names.names(original, call, endpoint)[0],
             provides=self.provided_type(call, consumer, dependant.name),
         )
         node.children = [
-            self.node(child, call, chain) for child in dependant.dependencies if child.call
+            self.node(child, call, endpoint, chain)
+            for child in dependant.dependencies
+            if child.call
         ]
         return node
 
-    def tree(self, route: Any, place: Place) -> list[_Node]:
+    def tree(self, route: Any, place: Place) -> list[Node]:
         extra = [self._included(depends, route) for depends in place.dependencies]
         tops = [*extra, *route.dependant.dependencies]
-        return [self.node(top, route.endpoint, ()) for top in tops if top.call is not None]
+        endpoint = route.endpoint
+        return [self.node(top, endpoint, endpoint, ()) for top in tops if top.call is not None]
 
     def _included(self, depends: Any, route: Any) -> Any:
         key = id(depends)
@@ -249,29 +243,29 @@ class _Auditor:
         return "nothing to close"
 
     def route_findings(
-        self, route: str, nodes: list[_Node], *, response_scope: bool
+        self, route: str, nodes: list[Node], *, response_scope: bool
     ) -> Iterator[Finding]:
-        every = list(_flatten(nodes))
+        every = list(flatten(nodes))
         if not response_scope:
-            for node in _unique(every):
+            for node in unique(every):
                 if node.closes == "response":
-                    yield _no_response_scope(route, node)
+                    yield no_response_scope(route, node)
         pairs: set[tuple[int, int]] = set()
         for node in every:
             if node.closes in ("function", "request"):
-                for below in _flatten(node.children):
+                for below in flatten(node.children):
                     pair = (id(node.call), id(below.call))
                     if below.closes == "response" and pair not in pairs:
                         pairs.add(pair)
                         yield self._teardown_after(route, node, below)
-        yield from _two_scopes(route, every)
+        yield from two_scopes(route, every)
         if self.api.version >= (0, 118):
-            for node in _unique(every):
+            for node in unique(every):
                 if node.closes == "request" and self.is_session(node.provides):
-                    yield _session_after(route, node)
+                    yield session_after_response(route, node)
 
-    def _teardown_after(self, route: str, node: _Node, below: _Node) -> Finding:
-        parent, child = node.chain[-1], below.chain[-1]
+    def _teardown_after(self, route: str, node: Node, below: Node) -> Finding:
+        child = below.chain[-1]
         if node.closes == "request" and self.api.version < (0, 118):
             happens = (
                 f"On this FastAPI ({self.api.version_text}) it happens to close first, but "
@@ -280,121 +274,19 @@ class _Auditor:
             )
         else:
             happens = f"Its teardown runs after {child} closed, on the resource it uses."
-        return Finding(
-            severity="error",
-            kind="teardown-after-resource",
-            route=route,
-            chain=below.chain[below.chain.index(parent) :],
-            message=(
-                f"{parent} has a teardown ({node.closes} scope) and depends on {child}, "
-                f"which is response-scoped and closes before the response. {happens}"
-            ),
-            fix=(
-                f"Make {parent} response-scoped too (decorate it with "
-                "mintaka.depends.response_scoped_dependency), so it closes before "
-                f"{child}; or make it a plain function without a teardown."
-            ),
-        )
+        return teardown_after_resource(route, node, below, happens=happens)
 
 
-def _short_name(call: Any) -> str:
-    while isinstance(call, functools.partial):
-        call = call.func
-    qualname = getattr(call, "__qualname__", None)
-    return qualname if isinstance(qualname, str) else type(call).__qualname__
-
-
-def _flatten(nodes: Iterable[_Node]) -> Iterator[_Node]:
-    for node in nodes:
-        yield node
-        yield from _flatten(node.children)
-
-
-def _unique(nodes: Iterable[_Node]) -> list[_Node]:
-    """One node per dependency instance: FastAPI caches one per callable and scope."""
-    seen: dict[tuple[int, int, Closing], _Node] = {}
-    for node in nodes:
-        seen.setdefault((id(node.call), node.identity, node.closes), node)
-    return list(seen.values())
-
-
-def _no_response_scope(route: str, node: _Node) -> Finding:
-    return Finding(
-        severity="error",
-        kind="no-response-scope",
-        route=route,
-        chain=node.chain,
-        message=(
-            f"{node.chain[-1]} is response-scoped, but the route opens no response scope: "
-            "every request to it fails with ResponseScopeError."
-        ),
-        fix=(
-            "Register the route on a mintaka.router.Router, or give its router "
-            "route_class=mintaka.core.fastapi.ResponseScopedRoute, or wrap the app in "
-            "mintaka.core.asgi.ResponseScopeMiddleware."
-        ),
-    )
-
-
-def _two_scopes(route: str, nodes: list[_Node]) -> Iterator[Finding]:
-    by_identity: dict[int, list[_Node]] = {}
-    for node in nodes:
-        by_identity.setdefault(node.identity, []).append(node)
-    for group in by_identity.values():
-        scopes = sorted({node.closes for node in group})
-        if len(scopes) == 1:
-            continue
-        name = group[0].chain[-1]
-        chains = [next(node for node in group if node.closes == scope).chain for scope in scopes]
-        yield Finding(
-            severity="warning",
-            kind="two-scopes",
-            route=route,
-            chain=chains[0],
-            message=(
-                f"{name} is used under {len(scopes)} scopes in this route "
-                f"({', '.join(scopes)}; as {' and '.join(' → '.join(c) for c in chains)}): "
-                "FastAPI makes one instance per scope and request, so writes through one "
-                "are invisible to the other."
-            ),
-            fix=(
-                f"Use {name} with one scope everywhere in the route: the same "
-                "Depends(..., scope=...), or the response-scoped wrapper everywhere."
-            ),
-        )
-
-
-def _session_after(route: str, node: _Node) -> Finding:
-    return Finding(
-        severity="warning",
-        kind="session-after-response",
-        route=route,
-        chain=node.chain,
-        message=(
-            f"{node.chain[-1]} provides {type_name(node.provides)}, a database session or "
-            "connection, and closes after the response (request scope): a commit in its "
-            "teardown happens after the client "
-            "has its response, and a failed commit is reported to nobody."
-        ),
-        fix=(
-            "Use mintaka.depends.sqlalchemy.transactional_session, or decorate the "
-            "dependency with mintaka.depends.response_scoped_dependency, so it commits "
-            'and closes before the response (or Depends(..., scope="function") on '
-            "FastAPI 0.121+)."
-        ),
-    )
-
-
-def _lifetimes(auditor: _Auditor, nodes: list[_Node]) -> tuple[DependencyLifetime, ...]:
+def _lifetimes(auditor: _Auditor, nodes: list[Node]) -> tuple[DependencyLifetime, ...]:
     return tuple(
         DependencyLifetime(
             chain=node.chain,
-            dependency=auditor.names(node.call)[1],
+            dependency=node.dependency,
             closes=node.closes,
             when=auditor.when(node.closes),
             provides=auditor.type_name(node.provides),
         )
-        for node in _unique(_flatten(nodes))
+        for node in unique(flatten(nodes))
     )
 
 
@@ -402,11 +294,38 @@ def _route_label(methods: Iterable[str], path: str) -> str:
     return f"{', '.join(sorted(methods, key=method_rank))} {path}"
 
 
+def _path(visit: Visit) -> str:
+    return visit.place.prefix + str(getattr(visit.route, "path", ""))
+
+
+def _route_order(methods: Iterable[str], path: str) -> tuple[object, ...]:
+    """Sort by path, then by the methods: "GET, HEAD /docs" sorts as /docs does."""
+    return (path, tuple(sorted(map(method_rank, methods))))
+
+
+def _declared_calls(route: Any, place: Place) -> Iterator[object]:
+    """Every callable the route's dependency tree declares, before the audit reads it."""
+    yield from (getattr(depends, "dependency", None) for depends in place.dependencies)
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        yield dependant.call
+        pending.extend(dependant.dependencies)
+
+
+def _dependency_names(visits: list[Visit]) -> DependencyNames:
+    routes = [visit for visit in visits if is_fastapi_route(visit.route)]
+    endpoints = [getattr(visit.route, "endpoint", None) for visit in routes]
+    calls = [call for visit in routes for call in _declared_calls(visit.route, visit.place)]
+    return DependencyNames(endpoints=endpoints, dependencies=calls)
+
+
 def audit_dependencies(
     app: ASGIApp | list[BaseRoute],
     *,
     session_types: Iterable[str | type] = (),
     exclude: str | re.Pattern[str] | None = None,
+    include_docs_routes: bool = True,
 ) -> DependencyAudit:
     """Report when every dependency of every route closes, and what that puts at risk.
 
@@ -423,17 +342,22 @@ def audit_dependencies(
     * `two-scopes` (warning): one dependency used under two scopes in one route, so
       each request gets two instances.
     * `session-after-response` (warning): a dependency that provides a database session
-      or connection closes after the response: "200 before the commit".
+      or connection has its teardown after the response: a commit there is unseen by
+      the client ("200 before the commit"), and one that only closes holds the session
+      open past the response.
 
-    Starlette routes are listed without dependencies. FastAPI is imported only when the
-    app has FastAPI routes; `import mintaka.introspect` never imports it. The tree is the
-    one the routes declare: `app.dependency_overrides` are not applied.
+    Dependencies are named as the app wrote them: see
+    [`DependencyLifetime.chain`][mintaka.introspect.DependencyLifetime]. Routes are sorted
+    by path, then by methods. Starlette routes are listed without dependencies. FastAPI
+    is imported only when the app has FastAPI routes; `import mintaka.introspect` never
+    imports it. The tree is the one the routes declare: `app.dependency_overrides` are
+    not applied.
 
     Example:
         ```python
         from mintaka.introspect import audit_dependencies
 
-        audit = audit_dependencies(app, exclude=r"^/(docs|redoc|openapi)")
+        audit = audit_dependencies(app, include_docs_routes=False)
         for finding in audit.findings:
             print(f"{finding.severity}: {finding.route}: {finding.message}")
             print(f"  fix: {finding.fix}")
@@ -446,6 +370,11 @@ def audit_dependencies(
             `Session`, `AsyncSession`, `Connection` and `AsyncConnection`, SQLModel's
             `Session` and `AsyncSession`, and their subclasses.
         exclude: A regular expression; routes whose path it matches are left out.
+        include_docs_routes: List the routes a FastAPI app serves its documentation at
+            (`/openapi.json`, `/docs`, ...: see
+            [`route_table`][mintaka.introspect.route_table]); they have no
+            dependencies. `False` leaves them out, as `mintaka-routes --audit` does by
+            default.
 
     Returns:
         The routes with their dependencies, and the findings.
@@ -461,44 +390,51 @@ def audit_dependencies(
         )
     pattern = compile_exclude(exclude)
     extra_types = {t if isinstance(t, str) else qualified_name(t) for t in session_types}
+    documentation = None if include_docs_routes else DocumentationRoutes()
+    visits = [
+        visit
+        for visit in visit_routes(routes, top_place(app))
+        # WebSocket routes and mounted black boxes have no HTTP dependencies.
+        if getattr(visit.route, "methods", None) is not None
+        and not (pattern is not None and pattern.search(_path(visit)))
+        and not (documentation is not None and documentation(visit.route, visit.place))
+    ]
     # A FastAPI route exists only once the app imported FastAPI; never import it here first.
     api = read_fastapi() if "fastapi" in sys.modules else None
-    auditor = _Auditor(api, frozenset({*DEFAULT_SESSION_TYPES, *extra_types})) if api else None
-    entries: list[RouteLifetimes] = []
-    findings: list[Finding] = []
-    top = Place(apps=tuple(app_chain(app)) if not isinstance(app, list) else ())
-    for visit in visit_routes(routes, top):
+    auditor = None
+    if api is not None:
+        session_classes = frozenset({*DEFAULT_SESSION_TYPES, *extra_types})
+        auditor = _Auditor(api, session_classes, _dependency_names(visits))
+    entries: list[tuple[tuple[object, ...], RouteLifetimes]] = []
+    findings: list[tuple[tuple[object, ...], Finding]] = []
+    for visit in visits:
         route: Any = visit.route
-        methods = getattr(route, "methods", None)
-        path = visit.place.prefix + str(getattr(route, "path", ""))
-        if methods is None or (pattern is not None and pattern.search(path)):
-            continue  # WebSocket routes and mounted black boxes have no HTTP dependencies
-        label = _route_label(methods, path)
+        label = _route_label(route.methods, _path(visit))
+        order = _route_order(route.methods, _path(visit))
         if auditor is None or not is_fastapi_route(route):
-            entries.append(
-                RouteLifetimes(
-                    route=label,
-                    endpoint=qualified_name(route.endpoint),
-                    fastapi=False,
-                    response_scope=False,
-                    dependencies=(),
-                )
+            lifetimes = RouteLifetimes(
+                route=label,
+                endpoint=qualified_name(route.endpoint),
+                fastapi=False,
+                response_scope=False,
+                dependencies=(),
             )
+            entries.append((order, lifetimes))
             continue
         scoped = opens_response_scope(route, visit.place)
         nodes = auditor.tree(route, visit.place)
-        entries.append(
-            RouteLifetimes(
-                route=label,
-                endpoint=qualified_name(route.endpoint),
-                fastapi=True,
-                response_scope=scoped,
-                dependencies=_lifetimes(auditor, nodes),
-            )
+        lifetimes = RouteLifetimes(
+            route=label,
+            endpoint=qualified_name(route.endpoint),
+            fastapi=True,
+            response_scope=scoped,
+            dependencies=_lifetimes(auditor, nodes),
         )
-        findings.extend(auditor.route_findings(label, nodes, response_scope=scoped))
-    entries.sort(key=lambda entry: (entry.route.partition(" ")[2], entry.route))
-    findings.sort(key=lambda f: (f.severity != "error", f.route.partition(" ")[2], f.route))
+        entries.append((order, lifetimes))
+        found = auditor.route_findings(label, nodes, response_scope=scoped)
+        findings.extend(((f.severity != "error", *order), f) for f in found)
+    entries.sort(key=lambda pair: (pair[0], pair[1].route))
+    findings.sort(key=lambda pair: pair[0])
     notes: tuple[str, ...] = ()
     if api is None and importlib.util.find_spec("fastapi") is None:
         notes = (
@@ -508,7 +444,7 @@ def audit_dependencies(
         )
     return DependencyAudit(
         fastapi_version=api.version_text if api else None,
-        routes=tuple(entries),
-        findings=tuple(findings),
+        routes=tuple(entry for _, entry in entries),
+        findings=tuple(finding for _, finding in findings),
         notes=notes,
     )

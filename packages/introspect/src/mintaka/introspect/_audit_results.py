@@ -46,9 +46,14 @@ class DependencyLifetime:
         ```
 
     Attributes:
-        chain: The dependency's qualified name, preceded by those of the dependencies
-            that depend on it, outermost first (the endpoint is not part of it).
-        dependency: The dependency's `module.qualname`.
+        chain: The dependency's name, preceded by those of the dependencies that
+            depend on it, outermost first (the endpoint is not part of it). A function
+            or class defined at module level is named by its `__qualname__`; any other
+            dependency (one a factory such as `transactional_session` made, a
+            `functools.partial`, a callable instance, a response-scoped wrapper) by the
+            module-level variable it was assigned to, found among the app's modules,
+            else by its `__qualname__`.
+        dependency: The same name after its module: `module.name`.
         closes: When its teardown runs: `"response"` (mintaka's response scope, before
             the response), `"function"` (FastAPI's `scope="function"`, 0.121+, before the
             response), `"request"` (FastAPI's default for a `yield` dependency: after the
@@ -139,7 +144,7 @@ class DependencyAudit:
     Attributes:
         fastapi_version: The installed FastAPI version the lifetimes are given for, or
             `None` when FastAPI is not installed.
-        routes: One entry per HTTP route, sorted by path.
+        routes: One entry per HTTP route, sorted by path, then by methods.
         findings: Every finding, errors first, then by route.
         notes: Plain statements about the audit itself, such as that FastAPI is not
             installed, so only Starlette routes were listed.

@@ -30,6 +30,7 @@ __all__ = ["main"]
 
 PROG = "mintaka-routes"
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
+_DOCS = "FastAPI's documentation routes"
 
 
 class UsageError(Exception):
@@ -47,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description=(
-            "List every route a Starlette or FastAPI app serves, including included "
-            "routers, mounts and hosts. Save the list as a snapshot with --write and "
+            "List the routes a Starlette or FastAPI app serves, including included "
+            "routers, mounts and hosts (FastAPI's own documentation routes only with "
+            "--include-docs-routes). Save the list as a snapshot with --write and "
             "guard the API surface in CI with --check. With --audit, show when every "
             "dependency of every FastAPI route closes, and the findings that put data at risk."
         ),
@@ -95,7 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--exclude",
         metavar="REGEX",
-        help="leave out routes whose path matches REGEX, e.g. '^/(docs|redoc|openapi)'",
+        help="leave out routes whose path matches REGEX, e.g. '^/(health|metrics)'",
+    )
+    parser.add_argument(
+        "--include-docs-routes",
+        action="store_true",
+        help=(
+            "list the routes FastAPI serves its documentation at (its openapi_url, "
+            "docs_url, swagger_ui_oauth2_redirect_url and redoc_url: /openapi.json, /docs, "
+            "...), left out by default; --check compares them anyway when the snapshot "
+            "lists them"
+        ),
     )
     formats = parser.add_mutually_exclusive_group()
     formats.add_argument(
@@ -142,7 +154,14 @@ def _check(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
             f"those; to compare {','.join(args.columns)}, write the snapshot again with "
             f"`{PROG} {args.app} --write {args.check} --with {','.join(args.columns)}`"
         )
-    rows = _table(args, app, snapshot.columns)
+    every = _table(args, app, snapshot.columns, include_docs_routes=True)
+    without = _table(args, app, snapshot.columns, include_docs_routes=False)
+    docs = _docs_routes(every, without)
+    # A snapshot that lists FastAPI's documentation routes (one written before they were
+    # left out by default, or with --include-docs-routes) is compared with them.
+    listed = {_place(row) for row in snapshot.rows}
+    with_docs = args.include_docs_routes or any(_place(row) in listed for row in docs)
+    rows = every if with_docs else without
     diff = diff_route_tables(snapshot.rows, rows)
     if not diff:
         print(f"The routes of {args.app} match {args.check} ({len(rows)} routes).", file=out)
@@ -152,11 +171,23 @@ def _check(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
     again = f"{PROG} {args.app} --write {args.check}"
     if snapshot.columns:
         again += f" --with {','.join(snapshot.columns)}"
+    if with_docs and docs:
+        again += " --include-docs-routes"
     print(f"\nIf the change is intended, update the snapshot: {again}", file=out)
     return EXIT_DIFFERS
 
 
-def _table(args: argparse.Namespace, app: ASGIApp, columns: Sequence[Column]) -> list[RouteInfo]:
+def _place(row: RouteInfo) -> tuple[str, str | None, str]:
+    return (row.method, row.host, row.path)
+
+
+def _table(
+    args: argparse.Namespace,
+    app: ASGIApp,
+    columns: Sequence[Column],
+    *,
+    include_docs_routes: bool,
+) -> list[RouteInfo]:
     return route_table(
         app,
         include_websockets=args.websockets,
@@ -164,11 +195,17 @@ def _table(args: argparse.Namespace, app: ASGIApp, columns: Sequence[Column]) ->
         sort=args.sort,
         columns=columns,
         exclude=args.exclude,
+        include_docs_routes=include_docs_routes,
     )
 
 
 def _audit(args: argparse.Namespace, app: ASGIApp, out: TextIO) -> int:
-    audit = audit_dependencies(app, session_types=args.session_type, exclude=args.exclude)
+    audit = audit_dependencies(
+        app,
+        session_types=args.session_type,
+        exclude=args.exclude,
+        include_docs_routes=args.include_docs_routes,
+    )
     render = {"json": audit_json, "markdown": audit_markdown}.get(args.format, audit_text)
     out.write(render(audit).rstrip("\n") + "\n")
     return EXIT_DIFFERS if args.strict and audit.errors else EXIT_OK
@@ -195,22 +232,40 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         return _audit(args, app, out)
     if args.check:
         return _check(args, app, out)
-    rows = _table(args, app, args.columns)
+    rows = _table(args, app, args.columns, include_docs_routes=args.include_docs_routes)
+    hidden: list[RouteInfo] = []
+    if not args.include_docs_routes and args.format != "json":
+        hidden = _docs_routes(_table(args, app, args.columns, include_docs_routes=True), rows)
     if args.write:
         try:
             Path(args.write).write_text(dump_snapshot(rows, columns=args.columns), encoding="utf-8")
         except OSError as error:
             raise SnapshotError(f"cannot write snapshot file {args.write!r}: {error}") from None
-        print(f"Wrote {len(rows)} routes of {args.app} to {args.write}.", file=out)
+        without = f", without {_DOCS} (--include-docs-routes writes them too)" if hidden else ""
+        print(f"Wrote {len(rows)} routes of {args.app} to {args.write}{without}.", file=out)
     elif args.format == "json":
         out.write(dump_snapshot(rows, columns=args.columns))
     elif not rows:
-        print(f"{args.app} serves no routes.", file=out)
+        other = f" other than {_DOCS} ({_paths(hidden)})" if hidden else ""
+        print(f"{args.app} serves no routes{other}.", file=out)
     elif args.format == "markdown":
         print(render_markdown(rows, args.columns), file=out)
     else:
         print(render_table(rows, columns=args.columns), file=out)
+        if hidden:
+            print(f"\nNot listed: {_DOCS} ({_paths(hidden)}).", file=out)
     return EXIT_OK
+
+
+def _docs_routes(every: list[RouteInfo], without: list[RouteInfo]) -> list[RouteInfo]:
+    """The rows of FastAPI's documentation routes: those of `every` that `without` lacks."""
+    kept = set(without)
+    return [row for row in every if row not in kept]
+
+
+def _paths(rows: list[RouteInfo]) -> str:
+    paths = ", ".join(dict.fromkeys(row.path for row in rows))
+    return f"{paths}; --include-docs-routes lists them"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

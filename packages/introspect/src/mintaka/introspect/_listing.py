@@ -7,8 +7,9 @@ import re
 from typing import TYPE_CHECKING
 
 from mintaka.introspect._columns import column_values, parse_columns
+from mintaka.introspect._docs_routes import DocumentationRoutes
 from mintaka.introspect._route_info import RouteInfo, SortKey, sort_routes
-from mintaka.introspect._walk import routes_of, walk_routes
+from mintaka.introspect._walk import routes_of, top_place, walk_routes
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Sequence
@@ -54,6 +55,7 @@ def route_table(
     sort: SortKey = "path",
     columns: Collection[Column] = (),
     exclude: str | re.Pattern[str] | None = None,
+    include_docs_routes: bool = True,
 ) -> list[RouteInfo]:
     """List every route the app or routes serve, one row per method, sorted stably.
 
@@ -82,7 +84,8 @@ def route_table(
         [(row.method, row.path, row.name) for row in route_table(app)]
         # [("GET", "/items/{item_id}", "read_item")]
 
-        rows = route_table(app, columns=["status", "model"], exclude=r"^/(docs|health)")
+        rows = route_table(app, columns=["status", "model"], exclude=r"^/health")
+        rows = route_table(app, include_docs_routes=False)  # without /docs, /openapi.json, ...
         ```
 
     Args:
@@ -97,7 +100,12 @@ def route_table(
             `"deprecated"`, `"tags"`, `"operation_id"` (see
             [`RouteInfo`][mintaka.introspect.RouteInfo]).
         exclude: A regular expression; routes whose path it matches (`re.search`) are
-            left out, such as FastAPI's `/docs` family or health checks.
+            left out, such as health checks.
+        include_docs_routes: List the routes a FastAPI app serves its documentation at
+            (its `openapi_url`, `docs_url`, `swagger_ui_oauth2_redirect_url` and
+            `redoc_url`), those of mounted FastAPI apps too. `False` leaves them out,
+            as `mintaka-routes` does by default; they are recognised through the app,
+            so pass the app rather than its list of routes.
 
     Returns:
         The rows, sorted by `sort` and then by the other columns.
@@ -112,7 +120,13 @@ def route_table(
     """
     extra = functools.partial(column_values, columns=parse_columns(columns)) if columns else None
     pattern = compile_exclude(exclude)
-    rows = walk_routes(_routes_or_raise(routes), implicit_head=include_implicit_head, extra=extra)
+    rows = walk_routes(
+        _routes_or_raise(routes),
+        implicit_head=include_implicit_head,
+        extra=extra,
+        place=top_place(routes),
+        skip=None if include_docs_routes else DocumentationRoutes(),
+    )
     if not include_websockets:
         rows = (row for row in rows if row.kind != "websocket")
     if pattern is not None:

@@ -31,6 +31,7 @@ __all__ = [
     "app_chain",
     "is_fastapi_route",
     "routes_of",
+    "top_place",
     "visit_routes",
     "walk_routes",
 ]
@@ -196,6 +197,13 @@ def app_chain(target: object) -> list[object]:
     return chain
 
 
+def top_place(target: object) -> Place:
+    """Where the routes of `target` are served: under it and the apps it wraps, if an app."""
+    if isinstance(target, Sequence | BaseRoute):
+        return Place()
+    return Place(apps=tuple(app_chain(target)))
+
+
 def _http_methods(route: Route) -> tuple[list[str], set[str]]:
     """Return the methods `route` answers, and those of them Starlette added implicitly."""
     endpoint = route.endpoint
@@ -232,21 +240,29 @@ def _http_rows(
 
 
 def walk_routes(
-    routes: Sequence[BaseRoute], *, implicit_head: bool, extra: ExtraColumns | None = None
+    routes: Sequence[BaseRoute],
+    *,
+    implicit_head: bool,
+    extra: ExtraColumns | None = None,
+    place: Place | None = None,
+    skip: Callable[[BaseRoute, Place], bool] | None = None,
 ) -> Iterator[RouteInfo]:
     """Yield a row for every method of every route reachable from `routes`.
 
-    `extra`, when given, returns more fields of the rows of each HTTP route.
+    `extra`, when given, returns more fields of the rows of each HTTP route; `place` is
+    where `routes` are served (the apps around them); `skip` leaves routes out.
     """
-    for visit in visit_routes(routes):
-        route, place = visit.route, visit.place
+    for visit in visit_routes(routes, place):
+        route, at = visit.route, visit.place
+        if skip is not None and skip(route, at):
+            continue
         if isinstance(route, Route):
-            fields = extra(route, place) if extra is not None else {}
-            yield from _http_rows(route, place, implicit_head=implicit_head, extra=fields)
+            fields = extra(route, at) if extra is not None else {}
+            yield from _http_rows(route, at, implicit_head=implicit_head, extra=fields)
         elif isinstance(route, WebSocketRoute):
-            yield place.row("WS", route.path, route, route.endpoint, "websocket")
+            yield at.row("WS", route.path, route, route.endpoint, "websocket")
         else:
-            yield place.row("*", _CATCH_ALL, route, getattr(route, "app", route), "mount")
+            yield at.row("*", _CATCH_ALL, route, getattr(route, "app", route), "mount")
 
 
 def visit_routes(routes: Sequence[BaseRoute], place: Place | None = None) -> Iterator[Visit]:
