@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
+from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import on_commit, transactional_session
-from testing.asgi import call
+from testing.asgi import START, call
 from tests.depends._depends_db import Database
 
 pytestmark = pytest.mark.anyio
@@ -31,6 +32,12 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(params=["async", "sync"])
 def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(params=["route", "middleware"])
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Who handles the request again: `ResponseScopedRoute`, or the ASGI middleware."""
     return str(request.param)
 
 
@@ -111,6 +118,7 @@ class App:
         *,
         retries: int,
         conflicts: int = 1,
+        adapter: str = "route",
     ) -> None:
         self.database = database
         self.calls = 0
@@ -119,7 +127,8 @@ class App:
         get_session = transactional_session(maker, retries=retries)
         Note = database.note_class
         notes = database.notes.name
-        router = APIRouter(route_class=ResponseScopedRoute)
+        behind_middleware = adapter == "middleware"
+        router = APIRouter() if behind_middleware else APIRouter(route_class=ResponseScopedRoute)
 
         @router.post("/notes/{key}", status_code=201)
         async def create(
@@ -150,6 +159,8 @@ class App:
 
         self.app = FastAPI()
         self.app.include_router(router)
+        if behind_middleware:
+            self.app.add_middleware(ResponseScopeMiddleware)
 
     async def post(self, key: str) -> Any:
         await self.database.insert("base")  # the row both transactions update
@@ -165,16 +176,18 @@ class App:
 async def test_a_conflicting_request_is_handled_again_and_answered_once(
     database: Database,
     kind: str,
+    adapter: str,
     engines: list[AsyncEngine | Engine],
     lock: SQLiteLock | None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = App(database, maker_for(database, kind, engines), lock, retries=2)
+    app = App(database, maker_for(database, kind, engines), lock, retries=2, adapter=adapter)
 
     with caplog.at_level(logging.INFO, logger="mintaka.depends"):
         exchange = await app.post("a")
 
     assert (exchange.status, exchange.body) == (201, b'{"attempt":2}')
+    assert exchange.events.count(START) == 1
     assert app.calls == 2  # the endpoint really ran again
     assert app.bodies == [{"text": "café"}, {"text": "café"}]  # the same body, replayed
     assert "a" in await database.keys()
@@ -187,23 +200,32 @@ async def test_a_conflicting_request_is_handled_again_and_answered_once(
 async def test_when_the_attempts_are_spent_the_client_gets_a_503_that_names_no_sql(
     database: Database,
     kind: str,
+    adapter: str,
     engines: list[AsyncEngine | Engine],
     lock: SQLiteLock | None,
     retries: int,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    app = App(database, maker_for(database, kind, engines), lock, retries=retries, conflicts=99)
+    maker = maker_for(database, kind, engines)
+    app = App(database, maker, lock, retries=retries, conflicts=99, adapter=adapter)
 
     with caplog.at_level(logging.WARNING, logger="mintaka.depends"):
         exchange = await app.post("a")
 
     assert exchange.status == 503
-    assert exchange.body == b'{"detail":"Service Unavailable"}'
+    # FastAPI's handler answers the route's 503; the middleware's default response, its own.
+    assert (
+        exchange.body
+        == {
+            "route": b'{"detail":"Service Unavailable"}',
+            "middleware": b"Service Unavailable",
+        }[adapter]
+    )
     assert (b"retry-after", b"1") in exchange.headers
     assert app.calls == retries + 1
     assert "a" not in await database.keys()
     assert app.committed == []
-    (gave_up,) = caplog.records
+    (gave_up,) = [r for r in caplog.records if r.name == "mintaka.depends"]
     assert gave_up.getMessage().startswith("POST /notes/a (endpoint App.__init__.<locals>.create)")
     assert f"on attempt {retries + 1} of {retries + 1}; answered 503" in gave_up.getMessage()
 

@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NoOpTracerProvider, SpanKind, StatusCode
 
-from mintaka.core import ResponseScope, __version__, response_stack
+from mintaka.core import HandleAgain, ResponseScope, __version__, request_attempt, response_stack
 from mintaka.core._tracing import tracer
 from mintaka.core.asgi import ResponseScopeMiddleware
 from packages.core.tests._spans import exit_spans, exporter, global_provider
@@ -215,3 +215,32 @@ async def test_a_context_that_reraises_the_error_thrown_in_is_no_exit_error(
     }
     assert span.status.status_code == StatusCode.UNSET
     assert span.events == ()
+
+
+async def test_a_request_handled_again_marks_the_abandoned_attempts_exit_span(
+    exporter: InMemorySpanExporter,
+) -> None:
+    class AgainOnce:
+        def __init__(self, scope: Scope) -> None:
+            self.scope = scope
+
+        async def __aenter__(self) -> None:
+            return None
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            if request_attempt(self.scope) == 1:
+                raise HandleAgain("serialization failure (40001)")
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await response_stack(scope).enter_async_context(AgainOnce(scope))
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    exchange = await call(ResponseScopeMiddleware(app), "/notes", method="POST")
+
+    assert exchange.status == 201
+    first, second = (dict(span.attributes or {}) for span in exit_spans(exporter))
+    assert first["mintaka.response_scope.outcome"] == "handle_again"
+    assert first["mintaka.response_scope.handle_again"] == "serialization failure (40001)"
+    assert second["mintaka.response_scope.outcome"] == "exited"
+    assert "mintaka.response_scope.handle_again" not in second

@@ -27,6 +27,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
 from mintaka.core import _tracing
+from mintaka.core._again import ATTEMPT_KEY, HandleAgain
 from mintaka.core._errors import ResponseScopeError
 
 if TYPE_CHECKING:
@@ -52,9 +53,6 @@ __all__ = [
 
 _logger = logging.getLogger("mintaka.core")
 
-_ATTEMPT_KEY: Final = "mintaka.attempt"
-"""How many times the route adapter has handled the request so far, once it is above 1."""
-
 _SCOPE_KEY: Final = "mintaka.response_scope"
 """Where the open response scope lives in the ASGI scope; reach it through the functions."""
 
@@ -74,27 +72,6 @@ _CLOSED_FIX: Final = (
     "A streamed body, a background task or anything else that runs after the response "
     "must not use a response-scoped resource; give it a resource of its own."
 )
-
-
-class HandleAgain(Exception):  # noqa: N818 - a request, not an error
-    """Raised by a response-scoped context while it exits: handle the request again.
-
-    The route adapters (FastAPI's and Starlette's) catch it before anything of the
-    response was sent, wait `delay` seconds, and call the route's handler again with the
-    same request, in a new response scope: dependencies are solved anew and the endpoint
-    runs again. Raise it only when [`request_attempt`][mintaka.core.request_attempt] is not
-    `None` (the ASGI middleware cannot handle a request again), and bound the attempts
-    yourself: the adapter does not.
-
-    Args:
-        reason: Why, for the log and the exit span.
-        delay: Seconds to wait before the next attempt.
-    """
-
-    def __init__(self, reason: str, *, delay: float = 0.0) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
 
 
 class _HasScope(Protocol):
@@ -417,7 +394,7 @@ async def _handle_again(
     The failed attempt's after-response work is dropped with its scope.
     """
     scope = request.scope
-    scope[_ATTEMPT_KEY] = scope.get(_ATTEMPT_KEY, 1) + 1
+    scope[ATTEMPT_KEY] = scope.get(ATTEMPT_KEY, 1) + 1
     await anyio.sleep(again.delay)
     return await call_in_response_scope(handler, request)
 
@@ -636,8 +613,8 @@ def request_attempt(request: RequestLike) -> int | None:
             an ASGI `scope` mapping, or the ASGI scope itself.
 
     Returns:
-        The attempt, counted from 1; `None` when the adapter that opened the response
-        scope cannot handle the request again (the ASGI middleware).
+        The attempt, counted from 1; `None` when the request cannot be handled again:
+        behind the ASGI middleware, once its body outgrew what the middleware keeps.
 
     Raises:
         ResponseScopeError: The request is not handled by a response-scoped route.
@@ -646,7 +623,7 @@ def request_attempt(request: RequestLike) -> int | None:
     response_scope, scope = _response_scope(request, "request_attempt")
     if not response_scope._can_handle_again:
         return None
-    attempt: int = scope.get(_ATTEMPT_KEY, 1)
+    attempt: int = scope.get(ATTEMPT_KEY, 1)
     return attempt
 
 

@@ -14,6 +14,7 @@ import importlib.util
 from types import ModuleType
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
+from mintaka.core._again import HandleAgain
 from mintaka.core._version import __version__
 
 if TYPE_CHECKING:
@@ -35,13 +36,15 @@ EXIT_SPAN_NAME: Final = "mintaka.response_scope.exit"
 """The name of the span around the exit of a response scope that had contexts."""
 
 OUTCOME: Final = "mintaka.response_scope.outcome"
-"""Span attribute: `"exited"`, `"exception_thrown_in"` or `"exit_raised"`."""
+"""Span attribute: `"exited"`, `"exception_thrown_in"`, `"exit_raised"` or `"handle_again"`."""
+HANDLE_AGAIN: Final = "mintaka.response_scope.handle_again"
+"""Span attribute, when a context asked for the request to be handled again: its reason."""
 CONTEXTS: Final = "mintaka.response_scope.contexts"
 """Span attribute: how many contexts were on the stack when it began to exit."""
 STATUS: Final = "http.response.status_code"
 """Span attribute (OpenTelemetry's semantic convention): the response status, when known."""
 
-Outcome: TypeAlias = Literal["exited", "exception_thrown_in", "exit_raised"]
+Outcome: TypeAlias = Literal["exited", "exception_thrown_in", "exit_raised", "handle_again"]
 
 
 def _installed() -> bool:
@@ -132,6 +135,11 @@ async def traced_exit(
         outcome: Outcome = "exited" if error is None else "exception_thrown_in"
         try:
             await unwind()
+        except HandleAgain as again:
+            # Not an error: the request is about to be handled again.
+            outcome = "handle_again"
+            span.set_attribute(HANDLE_AGAIN, again.reason)
+            raise
         except BaseException as raised:
             if raised is not error:
                 outcome = "exit_raised"
