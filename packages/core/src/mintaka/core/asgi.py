@@ -192,10 +192,10 @@ async def _finish(
 
 def _copy_scope(scope: _Scope) -> _Scope:
     """A copy of `scope` that the app can write into, its `state` mapping included."""
-    copied = {**scope}
-    state = scope.get("state")
-    if isinstance(state, dict):
-        copied["state"] = {**state}
+    copied = dict(scope)
+    state = copied.get("state")
+    if state:
+        copied["state"] = dict(state)
     return copied
 
 
@@ -411,28 +411,50 @@ class ResponseScopeMiddleware:
         except BaseException as error:
             if again is not None and isinstance(error, Exception):
                 return again  # the abandoned attempt's later failure is not the client's
-            try:
-                asked = await _finish(response_scope, body, error)
-            except Exception as replacement:
-                if replacement is error or started:
-                    raise
-                # A context replaced the app's error (a conflict that became a 503): the
-                # client gets the response for the replacement, as when exiting raised.
-                await self._send_error(
-                    scope,
-                    body.receive,
-                    send,
-                    replacement,
-                    original=None,
-                    response_scope=response_scope,
-                )
-                return None
-            if asked is not None:
-                return asked
-            raise
+            return await self._after_app_raised(
+                scope, body, send, response_scope, error, started=started
+            )
         if again is not None:
             return again  # the abandoned attempt's after-response work is dropped with it
-        return await _finish(response_scope, body, None)
+        if not started:
+            return await _finish(response_scope, body, None)
+        await response_scope.run_after_response()
+        return None
+
+    async def _after_app_raised(
+        self,
+        scope: _Scope,
+        body: _KeptBody,
+        send: _Send,
+        response_scope: ResponseScope,
+        error: BaseException,
+        *,
+        started: bool,
+    ) -> HandleAgain | None:
+        """Throw the app's `error` into the contexts; re-raise it unless they ask again.
+
+        Returns `None` when a context replaced the error with another exception, after
+        sending the response for that one.
+        """
+        try:
+            asked = await _finish(response_scope, body, error)
+        except Exception as replacement:
+            if replacement is error or started:
+                raise
+            # A context replaced the app's error (a conflict that became a 503): the
+            # client gets the response for the replacement, as when exiting raised.
+            await self._send_error(
+                scope,
+                body.receive,
+                send,
+                replacement,
+                original=None,
+                response_scope=response_scope,
+            )
+            return None
+        if asked is not None:
+            return asked
+        raise error
 
     async def _send_error(
         self,
