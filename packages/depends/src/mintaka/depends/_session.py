@@ -27,6 +27,7 @@ from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annota
 
 from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
 from mintaka.core._scope import describe_request
+from mintaka.depends._binding import BOUND, bound_options, opened_bound
 from mintaka.depends._conflicts import check_retries, conflict_code, handle_conflict
 from mintaka.depends._contexts import run_in_own_thread
 from mintaka.depends._effects import Effects
@@ -424,10 +425,13 @@ class _AsyncTransaction(_Transaction):
         # Closing for good, not for reuse: a background task or a streamed body that
         # uses the session after the response scope raises, instead of starting a
         # transaction that nobody commits.
-        session = self._session = self._maker(
-            autobegin=True, close_resets_only=False, sync_session_class=self._sync_class
-        )
+        options: dict[str, Any] = {"sync_session_class": self._sync_class}
+        if BOUND:  # a test's outer transaction (mintaka.depends.testing)
+            options.update(bound_options(self._maker, self._request))
+        session = self._session = self._maker(autobegin=True, close_resets_only=False, **options)
         session.sync_session.info[_CONTEXT] = self
+        if BOUND:
+            opened_bound(self._maker, session.sync_session, self._request)
         return session
 
     async def __aexit__(
@@ -476,8 +480,11 @@ class _SyncTransaction(_Transaction):
 
     async def __aenter__(self) -> Session:
         # Closing for good, not for reuse, as in the async context.
-        session = self._session = self._maker(autobegin=True, close_resets_only=False)
+        options = bound_options(self._maker, self._request) if BOUND else {}
+        session = self._session = self._maker(autobegin=True, close_resets_only=False, **options)
         session.info[_CONTEXT] = self
+        if BOUND:  # a test's outer transaction (mintaka.depends.testing)
+            opened_bound(self._maker, session, self._request)
         return session
 
     async def __aexit__(
@@ -775,5 +782,8 @@ def transactional_session(
     marked.__mintaka_response_scoped__ = True
     # What it provides, for them and for readers of the signature: the maker's session class.
     marked.__annotations__["return"] = sessionmaker.class_
+    # Where the test kit (mintaka.depends.testing) finds the maker to bind to a test's
+    # outer transaction.
+    marked.__mintaka_sessionmaker__ = sessionmaker
     # FastAPI passes the request; to its users the dependency takes no arguments.
     return cast("SessionDependency[Any]", transactional_session_dependency)
