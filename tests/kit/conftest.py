@@ -100,4 +100,3 @@ def make_maker(kind: str) -> Iterator[Any]:
             anyio.run(engine.dispose)
         else:
             engine.dispose()
-

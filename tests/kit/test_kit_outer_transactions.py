@@ -86,9 +86,7 @@ def test_an_endpoint_that_commits_by_hand_goes_on_in_the_outer_transaction(
     assert notes.count() == 0
 
 
-def test_several_databases_each_get_an_outer_transaction(
-    tmp_path: Path, make_maker: Any
-) -> None:
+def test_several_databases_each_get_an_outer_transaction(tmp_path: Path, make_maker: Any) -> None:
     first_notes = make_notes("sqlite", tmp_path)
     second_notes = make_notes("sqlite", tmp_path)
     first, second = next(first_notes), next(second_notes)
