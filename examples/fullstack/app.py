@@ -1,6 +1,7 @@
 """Build the API on an engine, as the template has it or after adopting mintaka."""
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -10,9 +11,6 @@ from sqlmodel import SQLModel
 from examples.fullstack.deps import mintaka_get_db, plain_get_db
 from examples.fullstack.routes import items, users
 from mintaka.core.fastapi import ResponseScopedRoute
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 # Only these: other examples put their tables into SQLModel's metadata too.
 TABLES = ("fullstack_user", "fullstack_item")
@@ -30,8 +28,13 @@ def create_app(engine: Engine, *, mintaka: bool) -> FastAPI:
     Returns:
         The application.
     """
-    get_db: Callable[..., Any] = mintaka_get_db(engine) if mintaka else plain_get_db(engine)
-    route_class = ResponseScopedRoute if mintaka else APIRoute
+    if mintaka:
+        return build_app(mintaka_get_db(engine), route_class=ResponseScopedRoute)
+    return build_app(plain_get_db(engine), route_class=APIRoute)
+
+
+def build_app(get_db: Callable[..., Any], *, route_class: type[APIRoute]) -> FastAPI:
+    """The API whose routes, of `route_class`, take their sessions from `get_db`."""
     app = FastAPI(title="mintaka full-stack example")
     app.include_router(users.build_router(get_db, route_class))
     app.include_router(items.build_router(get_db, route_class))
