@@ -5,10 +5,7 @@ Before: every route's `get_db` is a session that closes after the response (a
 every route opens a response scope and `get_db` closes in it; nothing to report.
 """
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,9 @@ from fastapi import __version__ as fastapi_version
 
 from examples.fullstack import after, before
 from mintaka.introspect import audit_dependencies
+from mintaka.introspect._cli import main
 from testing.asgi import fastapi_version as fastapi_minor
+from testing.cli import run_main
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = REPO / "docs" / "examples" / "adopting"
@@ -71,21 +70,12 @@ def shown_version(stage: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.once
 @pytest.mark.parametrize("stage", ["before", "after"])
 def test_the_adoption_page_shows_what_the_audit_prints(stage: str) -> None:
     if fastapi_version != shown_version(stage):
         pytest.skip(f"the page shows the output on FastAPI {shown_version(stage)}")
     command = [f"examples.fullstack.{stage}:app", "--audit", "--exclude", SHOWN_ROUTES]
-    result = subprocess.run(
-        [sys.executable, "-m", "mintaka.introspect", *command],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    result = run_main(main, *command, cwd=REPO)
 
     assert result.returncode == 0, result.stderr
     output = OUTPUTS / f"audit_{stage}.txt"
