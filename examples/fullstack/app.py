@@ -28,9 +28,11 @@ def create_app(engine: Engine, *, mintaka: bool) -> FastAPI:
     Returns:
         The application.
     """
+    # --8<-- [start:factory]
     if mintaka:
         return build_app(mintaka_get_db(engine), route_class=ResponseScopedRoute)
     return build_app(plain_get_db(engine), route_class=APIRoute)
+    # --8<-- [end:factory]
 
 
 def build_app(get_db: Callable[..., Any], *, route_class: type[APIRoute]) -> FastAPI:

@@ -21,6 +21,7 @@ from examples.fullstack.models import (
 Row = TypeVar("Row", bound=SQLModel)
 
 
+# --8<-- [start:save]
 def save(session: Session, row: Row) -> Row:
     """Commit `row` at once and read it back as stored: generated and expired fields too."""
     session.add(row)
@@ -32,6 +33,7 @@ def save(session: Session, row: Row) -> Row:
 def create_user(*, session: Session, user_create: UserCreate) -> User:
     """Store a new user and return it with its generated id."""
     return save(session, User.model_validate(user_create))
+    # --8<-- [end:save]
 
 
 def update_user(*, session: Session, db_user: User, user_in: UserUpdate) -> User:

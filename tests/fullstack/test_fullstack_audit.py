@@ -19,6 +19,7 @@ from testing.cli import run_main
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUTS = REPO / "docs" / "examples" / "adopting"
+PAGE = REPO / "docs" / "adopting.md"
 # The page shows the users' collection routes only: the other eight say the same.
 SHOWN_ROUTES = "^/(items|users/.)"
 ROUTES = {
@@ -70,11 +71,25 @@ def shown_version(stage: str) -> str:
     return match.group(1)
 
 
+def command_line(stage: str) -> list[str]:
+    return [f"examples.fullstack.{stage}:app", "--audit", "--exclude", SHOWN_ROUTES]
+
+
+@pytest.mark.parametrize("stage", ["before", "after"])
+def test_the_adoption_page_includes_each_output_under_its_command(stage: str) -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    shown = f"$ mintaka-routes {' '.join(command_line(stage)[:-1])} '{SHOWN_ROUTES}'"
+
+    assert shown in page
+    assert page.index(shown) < page.index(f'--8<-- "docs/examples/adopting/audit_{stage}.txt"')
+    assert f"on FastAPI {shown_version(stage)}" in page
+
+
 @pytest.mark.parametrize("stage", ["before", "after"])
 def test_the_adoption_page_shows_what_the_audit_prints(stage: str) -> None:
     if fastapi_version != shown_version(stage):
         pytest.skip(f"the page shows the output on FastAPI {shown_version(stage)}")
-    command = [f"examples.fullstack.{stage}:app", "--audit", "--exclude", SHOWN_ROUTES]
+    command = command_line(stage)
     result = run_main(main, *command, cwd=REPO)
 
     assert result.returncode == 0, result.stderr

@@ -17,19 +17,24 @@ EMAIL_TAKEN = "The user with this email already exists in the system."
 
 def build_router(get_db: Callable[..., Any], route_class: type[APIRoute]) -> APIRouter:
     """The `/users` routes, on sessions from `get_db`."""
+    # --8<-- [start:router]
     SessionDep = Annotated[Session, Depends(get_db)]  # noqa: N806
     router = APIRouter(prefix="/users", tags=["users"], route_class=route_class)
+    # --8<-- [end:router]
 
     @router.get("/", response_model=UsersPublic)
     def read_users(session: SessionDep, skip: int = 0, limit: int = 100) -> Any:
         users, count = crud.list_users(session=session, skip=skip, limit=limit)
         return UsersPublic(data=[UserPublic.model_validate(u) for u in users], count=count)
 
+    # --8<-- [start:create]
     @router.post("/", response_model=UserPublic)
     def create_user(*, session: SessionDep, user_in: UserCreate) -> Any:
         if crud.get_user_by_email(session=session, email=user_in.email):
             raise HTTPException(status_code=409, detail=EMAIL_TAKEN)
         return crud.create_user(session=session, user_create=user_in)
+
+    # --8<-- [end:create]
 
     @router.get("/{user_id}", response_model=UserPublic)
     def read_user(user_id: uuid.UUID, session: SessionDep) -> Any:
