@@ -22,8 +22,9 @@ from sqlmodel import Session, create_engine
 
 from examples.fullstack.app import create_app, create_tables
 
-# The Starlette of FastAPI 0.110 to 0.117 names `anyio.abc.BlockingPortal` in its test
-# client, an alias that anyio 4.12 deprecated: a warning about Starlette's code, not ours.
+# The test client of Starlette 0.x (what the older FastAPI cells install) names
+# `anyio.abc.BlockingPortal`, an alias today's anyio deprecates: a warning about
+# Starlette's code, not ours.
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "The anyio.abc.BlockingPortal alias", DeprecationWarning)
     from fastapi.testclient import TestClient
