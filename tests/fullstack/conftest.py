@@ -9,7 +9,6 @@ a PostgreSQL schema of its own (marked `postgres`; it skips, saying why, when
 
 import os
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
 from examples.fullstack.app import create_app, create_tables
-
-# The test client of Starlette 0.x (what the older FastAPI cells install) names
-# `anyio.abc.BlockingPortal`, an alias today's anyio deprecates: a warning about
-# Starlette's code, not ours.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "The anyio.abc.BlockingPortal alias", DeprecationWarning)
-    from fastapi.testclient import TestClient
+from tests.fullstack._fullstack_utils import TestClient, client_of
 
 POSTGRES_URL_VARIABLE = "MINTAKA_TEST_POSTGRES_URL"
 
@@ -88,16 +81,7 @@ def app(request: pytest.FixtureRequest, engine: Engine) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
-    """A client of `app`; outside `with`, as the app has no lifespan to run.
-
-    (The lifespan streams of Starlette 0.36's TestClient are left unclosed on today's anyio,
-    which the warnings-as-errors setting turns into errors of the next test.)
-    """
-    with warnings.catch_warnings():
-        # The same Starlette's TestClient passes httpx the `app=` that httpx 0.27
-        # deprecated (and 0.28 removed: that cell installs httpx 0.27).
-        warnings.filterwarnings("ignore", "The 'app' shortcut is", DeprecationWarning)
-        return TestClient(app)
+    return client_of(app)
 
 
 @pytest.fixture
