@@ -107,6 +107,11 @@ def _extra_requirements(distribution: Distribution) -> set[str]:
     }
 
 
+def _is_fixture(value: object) -> bool:
+    """A pytest fixture: pytest wraps the function, whose docstring stays its `__doc__`."""
+    return callable(value) and type(value).__module__.startswith("_pytest.")
+
+
 def load(module: PublicModule) -> types.ModuleType:
     """Import the module, or skip: its distribution or one of its extras is not installed."""
     if not _is_installed(module.distribution):
@@ -132,10 +137,10 @@ def _tree(module_name: str) -> ast.Module:
 
 
 def _runtime_statements(body: list[ast.stmt]) -> list[list[ast.stmt]]:
-    """The statement lists that run on import: the body, and `try`/`if` bodies in it."""
+    """The statement lists that run on import: the body, and `try`/`with`/`if` bodies in it."""
     blocks = [body]
     for statement in body:
-        if isinstance(statement, ast.Try):
+        if isinstance(statement, ast.Try | ast.With):
             blocks += _runtime_statements(statement.body)
         elif isinstance(statement, ast.If) and "TYPE_CHECKING" not in ast.unparse(statement.test):
             blocks += _runtime_statements(statement.body) + _runtime_statements(statement.orelse)
@@ -303,7 +308,7 @@ def test_every_exported_name_has_a_docstring_and_callables_an_example(
     undocumented, without_example = [], []
     for name in _public(imported.__all__):
         value = getattr(imported, name)
-        if inspect.isclass(value) or inspect.isfunction(value):
+        if inspect.isclass(value) or inspect.isfunction(value) or _is_fixture(value):
             doc = inspect.cleandoc(value.__doc__ or "")
             is_error = inspect.isclass(value) and issubclass(value, BaseException)
             sections = {line.strip() for line in doc.splitlines()}

@@ -14,7 +14,6 @@ import anyio
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import sessionmaker
-from starlette.testclient import TestClient
 
 from mintaka.depends.testing import (
     CapturedCallbacks,
@@ -26,7 +25,7 @@ from tests.kit._kit_app import create_app
 from tests.kit.conftest import Notes, make_notes
 
 
-def count_of(client: TestClient) -> int:
+def count_of(client: RecordingClient) -> int:
     response = client.get("/notes/count")
     assert response.status_code == 200
     return int(response.json()["count"])
@@ -156,7 +155,7 @@ def test_an_async_session_on_another_event_loop_is_refused_naming_the_fix(
     try:
         with (
             OuterTransactions(app),
-            TestClient(app) as client,  # its own portal, not the kit's
+            RecordingClient(app) as client,  # a portal of its own, not the kit's
             pytest.raises(RuntimeError, match=r"another event loop .* mintaka_client"),
         ):
             client.post("/notes", json={"text": "lost"})

@@ -88,7 +88,10 @@ EXPECTED_RUNTIME_REQUIREMENTS = {
 }
 EXPECTED_EXTRAS = {
     "mintaka-core": {"fastapi": {"fastapi"}, "opentelemetry": {"opentelemetry-api"}},
-    "mintaka-depends": {"sqlalchemy": {"sqlalchemy"}},
+    "mintaka-depends": {
+        "sqlalchemy": {"sqlalchemy"},
+        "testing": {"sqlalchemy", "pytest", "httpx", "httpx2"},
+    },
     "mintaka-router": {},
     "mintaka-introspect": {},
 }

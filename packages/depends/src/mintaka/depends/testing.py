@@ -44,6 +44,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +55,15 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import StaticPool
-from starlette.testclient import TestClient
 
-from mintaka.core._callables import callable_name
+# Starlette 0.x's test client names `anyio.abc.BlockingPortal`, an alias today's anyio
+# deprecates: a warning about Starlette's code, which projects that turn warnings into
+# errors would otherwise get from importing the kit.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", "The anyio.abc.BlockingPortal alias", DeprecationWarning)
+    from starlette.testclient import TestClient
+
+from mintaka.core._callables import callable_name as _callable_name
 from mintaka.depends import _binding
 
 if TYPE_CHECKING:
@@ -138,7 +145,7 @@ def _engine_of(maker: Any, dependency: object) -> Engine | AsyncEngine:
     settings = getattr(maker, "kw", {})
     if settings.get("binds"):
         raise KitSetupError(
-            f"mintaka.depends.testing cannot wrap {callable_name(dependency)}: its sessionmaker "
+            f"mintaka.depends.testing cannot wrap {_callable_name(dependency)}: its sessionmaker "
             "binds each table to an engine of its own (binds=...), and the kit opens one outer "
             "transaction per sessionmaker engine. Give each database its own sessionmaker and "
             "transactional_session."
@@ -146,13 +153,13 @@ def _engine_of(maker: Any, dependency: object) -> Engine | AsyncEngine:
     bind = settings.get("bind")
     if bind is None:
         raise KitSetupError(
-            f"mintaka.depends.testing: the sessionmaker of {callable_name(dependency)} has no "
+            f"mintaka.depends.testing: the sessionmaker of {_callable_name(dependency)} has no "
             "engine, so there is nothing to open the test's outer transaction on. Make it with "
             "its engine: sessionmaker(engine) or async_sessionmaker(engine)."
         )
     if not isinstance(bind, (Engine, AsyncEngine)):
         raise KitSetupError(
-            f"mintaka.depends.testing cannot wrap {callable_name(dependency)}: its sessionmaker "
+            f"mintaka.depends.testing cannot wrap {_callable_name(dependency)}: its sessionmaker "
             f"is bound to {bind!r}, not to an Engine or AsyncEngine. Bind it to the engine; "
             "the kit makes the connection and the outer transaction itself."
         )
@@ -305,9 +312,9 @@ class OuterTransactions:
             if maker not in outer.makers:
                 outer.makers.append(maker)
         if not outers:
-            named = ", ".join(callable_name(call) for call in calls[:5]) or "none"
+            named = ", ".join(_callable_name(call) for call in calls[:5]) or "none"
             raise KitSetupError(
-                f"mintaka.depends.testing: no route of the app {callable_name(app)} depends on "
+                f"mintaka.depends.testing: no route of the app {_callable_name(app)} depends on "
                 "a mintaka.depends.sqlalchemy.transactional_session, and only those sessions "
                 f"can join the test's outer transaction (the app's dependencies: {named}). "
                 "Provide the app's sessions with get_db = transactional_session(sessionmaker("
@@ -483,7 +490,10 @@ class RecordingClient(TestClient):
         """Every request sent, in order."""
         self._app_under_test = app
         self._lifespan: contextlib.ExitStack | None = None
-        super().__init__(_Recorder(app, self.exchanges), **options)
+        with warnings.catch_warnings():
+            # Starlette 0.x hands httpx the `app=` shortcut that httpx 0.27 deprecates.
+            warnings.filterwarnings("ignore", "The 'app' shortcut is", DeprecationWarning)
+            super().__init__(_Recorder(app, self.exchanges), **options)
         self.portal = portal
 
     @property
@@ -535,7 +545,7 @@ class CapturedCallback:
     @property
     def name(self) -> str:
         """The callback's name, without its arguments."""
-        return callable_name(self.function)
+        return _callable_name(self.function)
 
 
 class CapturedCallbacks:
@@ -600,7 +610,19 @@ class CapturedCallbacks:
 
 @pytest.fixture
 def mintaka_app() -> Any:
-    """The app under test: define a fixture of this name in your `conftest.py`."""
+    """The app under test: define a fixture of this name in your `conftest.py`.
+
+    Function-scoped. The plugin's own definition only raises
+    [`KitSetupError`][mintaka.depends.testing.KitSetupError], naming the fix; yours
+    overrides it and may have any scope.
+
+    Example:
+        ```python
+        @pytest.fixture
+        def mintaka_app():
+            return create_app()
+        ```
+    """
     raise KitSetupError(
         "mintaka.depends.testing needs the app under test: define a fixture named "
         "mintaka_app in your conftest.py that returns it (for example `return create_app()`)."
@@ -609,7 +631,17 @@ def mintaka_app() -> Any:
 
 @pytest.fixture
 def mintaka_database(mintaka_app: Any) -> Iterator[OuterTransactions]:
-    """The app's transactional sessions in outer transactions, rolled back after the test."""
+    """The app's transactional sessions in outer transactions, rolled back after the test.
+
+    Function-scoped: an [`OuterTransactions`][mintaka.depends.testing.OuterTransactions]
+    entered for `mintaka_app`, so each test starts from what the database held before it.
+
+    Example:
+        ```python
+        def test_starts_empty(mintaka_database):
+            assert mintaka_database.scalar("SELECT count(*) FROM notes") == 0
+        ```
+    """
     with OuterTransactions(mintaka_app) as database:
         yield database
 
@@ -618,13 +650,38 @@ def mintaka_database(mintaka_app: Any) -> Iterator[OuterTransactions]:
 def mintaka_client(
     mintaka_app: Any, mintaka_database: OuterTransactions
 ) -> Iterator[RecordingClient]:
-    """A recording test client on the outer transactions' event loop, lifespan run."""
+    """A recording test client on the outer transactions' event loop, lifespan run.
+
+    Function-scoped: a [`RecordingClient`][mintaka.depends.testing.RecordingClient] for
+    `mintaka_app`, on `mintaka_database`'s portal (so async engines stay on one event
+    loop), with the app's lifespan entered for the test.
+
+    Example:
+        ```python
+        def test_created(mintaka_client):
+            assert mintaka_client.post("/notes", json={"text": "a"}).status_code == 201
+            assert mintaka_client.last.committed_before_response
+        ```
+    """
     with RecordingClient(mintaka_app, portal=mintaka_database.portal) as client:
         yield client
 
 
 @pytest.fixture
 def mintaka_on_commit() -> Iterator[CapturedCallbacks]:
-    """The `on_commit` callbacks that would run during the test, captured instead."""
+    """The `on_commit` callbacks that would run during the test, captured instead.
+
+    Function-scoped: a [`CapturedCallbacks`][mintaka.depends.testing.CapturedCallbacks];
+    callbacks of sessions that commit are kept (in order) instead of run, those of
+    sessions that roll back are dropped as usual.
+
+    Example:
+        ```python
+        def test_welcome_mail(mintaka_client, mintaka_on_commit):
+            mintaka_client.post("/users", json={"email": "a@example.com"})
+            assert mintaka_on_commit.names == ["send_welcome"]
+            mintaka_on_commit.run()
+        ```
+    """
     with CapturedCallbacks() as captured:
         yield captured
