@@ -1,5 +1,7 @@
 """Getting started: a notes API whose writes are committed before the client hears 201.
 
+Beside it, `plain.py` is the same API on plain FastAPI (`Depends(..., scope="function")`).
+
 Run it with ``uvicorn main:app`` from the folder that holds this file.
 """
 
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mintaka.depends.sqlalchemy import transactional_session
+from mintaka.depends.sqlalchemy import on_commit, transactional_session
 from mintaka.router import Router
 
 
@@ -45,12 +47,34 @@ Session = Annotated[AsyncSession, Depends(transactional_session(async_sessionmak
 
 # --8<-- [start:routes]
 router = Router(prefix="/notes")
+announced: list[str] = []  # what a real app would e-mail, publish or enqueue
+
+
+async def announce(slug: str) -> None:
+    announced.append(slug)
 
 
 @router.post("", status_code=201)
 async def create_note(note: Note, session: Session) -> Note:
     session.add(NoteRow(slug=note.slug, text=note.text))
+    on_commit(session, announce, note.slug)  # runs only if the commit succeeds
     return note  # the INSERT and the COMMIT run after this, before the 201 is sent
+
+
+@router.post("/import", status_code=201)
+async def import_notes(notes: list[Note], session: Session) -> list[Note] | JSONResponse:
+    for note in notes:
+        if not note.text.strip():
+            detail = f"note {note.slug!r} has no text; nothing imported"
+            return JSONResponse({"detail": detail}, status_code=422)  # rolls back
+        session.add(NoteRow(slug=note.slug, text=note.text))
+        on_commit(session, announce, note.slug)
+    return notes
+
+
+@router.get("/announced")
+async def list_announced() -> list[str]:
+    return announced
 
 
 @router.get("/{slug}")
