@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import os
 import re
 import socket
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 SERVE_DATABASE_FILE = "notes.db"
+DEFAULT_PORT = 8000
 DATABASE_TIMEOUT = 10.0
 URL_EXAMPLES = "sqlite+aiosqlite:///notes.db or postgresql+asyncpg://user@host:5432/db"
 
@@ -187,19 +191,39 @@ async def demo(database_url: str) -> int:
     return await serve_and_run(create_app(database_url), Demo, "notes")
 
 
+def stop_when_orphaned(server: uvicorn.Server) -> None:
+    """Stop `server` once the process that started this one is gone.
+
+    `hatch run example --serve` starts this process as hatch's child: stopping hatch by its
+    PID (not Ctrl+C, which reaches the whole process group) would otherwise leave the
+    server running, holding the port, with nobody to stop it.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent:
+                server.should_exit = True
+                return
+            time.sleep(0.2)
+
+    threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
+
+
 def serve(database_url: str, port: int) -> int:
-    """Serve the app on 127.0.0.1:`port` until interrupted."""
+    """Serve the app on 127.0.0.1:`port` until interrupted or orphaned."""
     asyncio.run(check_database(database_url))
     with listen(port) as sock:
         base = f"http://127.0.0.1:{sock.getsockname()[1]}"
         shown = make_url(database_url).render_as_string(hide_password=True)
         print(f"notes service: {base}/notes")
-        print(f"  interactive docs: {base}/docs")
+        print(f"  interactive docs: {base}/docs (Swagger UI, loaded from a CDN: blank offline)")
         print(f"  OpenAPI document: {base}/openapi.json")
         print(f"  database:         {shown}")
         print("Press Ctrl+C to stop.", flush=True)
-        config = uvicorn.Config(create_app(database_url), log_level="info")
-        uvicorn.Server(config).run(sockets=[sock])
+        server = uvicorn.Server(uvicorn.Config(create_app(database_url), log_level="info"))
+        stop_when_orphaned(server)
+        server.run(sockets=[sock])
     return 0
 
 
@@ -232,8 +256,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port",
         type=port_number,
-        default=8000,
-        help="the port --serve listens on, on 127.0.0.1 (default: 8000)",
+        help=f"the port --serve listens on, on 127.0.0.1 (default: {DEFAULT_PORT})",
     )
     parser.add_argument(
         "--database-url",
@@ -247,10 +270,17 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the demo, or serve until interrupted; a startup problem is one line on stderr."""
     args = parse_arguments(argv)
+    if args.port is not None and not args.serve:
+        print(
+            "error: --port is the port --serve listens on; the demo picks a free port "
+            "itself. Add --serve, or leave out --port",
+            file=sys.stderr,
+        )
+        return 2
     try:
         if args.serve:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(SERVE_DATABASE_FILE).resolve()}"
-            return serve(url, args.port)
+            return serve(url, args.port or DEFAULT_PORT)
         with tempfile.TemporaryDirectory(prefix="mintaka-notes-") as folder:
             url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'notes.db'}"
             return asyncio.run(demo(url))

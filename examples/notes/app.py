@@ -53,7 +53,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No note has this slug"},
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "The body is not JSON text"},
     409: {"model": Problem, "description": "A note with this slug is stored already"},
     413: {"model": Problem, "description": f"The body is larger than {MAX_BODY_BYTES} bytes"},
 }

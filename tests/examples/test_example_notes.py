@@ -117,7 +117,7 @@ def test_serve_prints_its_urls_and_keeps_notes_across_restarts(tmp_path: Path) -
     with serving(tmp_path, port) as printed:
         note = {"slug": "kept", "text": "survives a restart"}
         assert httpx.post(f"{base}/notes", json=note).status_code == 201
-    assert f"  interactive docs: {base}/docs" in printed
+    assert any(line.startswith(f"  interactive docs: {base}/docs (") for line in printed)
     assert f"  OpenAPI document: {base}/openapi.json" in printed
     assert (tmp_path / "notes.db").is_file()
     with serving(tmp_path, port):
@@ -170,3 +170,65 @@ def test_help_says_where_the_notes_are_kept(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert "./notes.db" in result.stdout
     assert "--database-url" in result.stdout
+
+
+def test_port_without_serve_is_one_line_that_names_serve(tmp_path: Path) -> None:
+    assert_one_line_error(run_in(tmp_path, "--port", "8001"), "--port", "--serve")
+
+
+def test_serve_stops_when_the_process_that_started_it_is_killed(tmp_path: Path) -> None:
+    """As when `hatch run example --serve` is stopped by hatch's PID: no server is left."""
+    port = free_port()
+    launcher = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'examples.notes', '--serve', "
+        f"'--port', '{port}'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(child.pid, flush=True)\n"
+        "child.wait()\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", launcher],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert parent.stdout is not None
+    server_pid = int(parent.stdout.readline())
+    parent.stdout.close()
+    try:
+        wait_until_serving(port)
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and process_exists(server_pid):
+            time.sleep(0.1)
+        assert not process_exists(server_pid), "the server outlived the process that started it"
+    finally:
+        if process_exists(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
+
+
+def process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # An orphan is reaped by init; until then it is a zombie that no longer serves.
+    status = Path(f"/proc/{pid}/stat")
+    return status.exists() and status.read_text().split(") ", 1)[1][0] != "Z"
+
+
+def test_post_notes_documents_only_the_errors_it_sends(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from examples.notes.app import create_app
+
+    app = create_app(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
+    with TestClient(app) as client:
+        documented = client.get("/openapi.json").json()["paths"]["/notes"]["post"]["responses"]
+        malformed = client.post(
+            "/notes", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    assert malformed.status_code == 422
+    assert set(documented) == {"201", "409", "413", "422"}
