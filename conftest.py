@@ -1,9 +1,17 @@
 """Settings shared by every test tree of the monorepo."""
 
+import importlib.util
 import os
 
 import pytest
 from hypothesis import settings
+
+# The suite tests its examples with mintaka's test kit, loaded the way the kit's users load
+# it. The Starlette-only environment has no mintaka-depends, and no test there uses it.
+# pytester runs the kit's own tests of the plugin in projects of their own.
+pytest_plugins = ["pytester"]
+if importlib.util.find_spec("mintaka.depends") is not None:
+    pytest_plugins.append("mintaka.depends.testing")
 
 # Property tests draw fewer examples on a developer's machine, so a local run stays quick,
 # and the full number in CI. HYPOTHESIS_PROFILE picks one by name; otherwise CI=true (set
