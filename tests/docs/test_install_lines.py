@@ -49,6 +49,7 @@ EXTRA_IMPORTS = {
     "fastapi": "mintaka.core.fastapi",
     "opentelemetry": "opentelemetry.trace",
     "sqlalchemy": "mintaka.depends.sqlalchemy",
+    "testing": "mintaka.depends.testing",
 }
 LOCAL = re.compile(r"^\./packages/(?P<folder>\w+)(?:\[(?P<extras>[\w,]+)\])?$")
 
