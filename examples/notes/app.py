@@ -53,6 +53,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No note has this slug"},
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    # FastAPI answers JSON it cannot decode (bytes that are not UTF-8) with 400, and JSON
+    # text that does not parse, or does not fit `Note`, with 422.
+    400: {"model": Problem, "description": "The body cannot be decoded as JSON text"},
     409: {"model": Problem, "description": "A note with this slug is stored already"},
     413: {"model": Problem, "description": f"The body is larger than {MAX_BODY_BYTES} bytes"},
 }

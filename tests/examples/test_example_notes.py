@@ -219,16 +219,20 @@ def process_exists(pid: int) -> bool:
     return status.exists() and status.read_text().split(") ", 1)[1][0] != "Z"
 
 
-def test_post_notes_documents_only_the_errors_it_sends(tmp_path: Path) -> None:
+def test_post_notes_documents_the_errors_it_sends(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from examples.notes.app import create_app
 
     app = create_app(f"sqlite+aiosqlite:///{tmp_path / 'notes.db'}")
+    json = {"content-type": "application/json"}
     with TestClient(app) as client:
         documented = client.get("/openapi.json").json()["paths"]["/notes"]["post"]["responses"]
-        malformed = client.post(
-            "/notes", content=b"{not json", headers={"content-type": "application/json"}
-        )
+        undecodable = client.post("/notes", content=b"\x1d\xff\xfe", headers=json)
+        malformed = client.post("/notes", content=b"{not json", headers=json)
+        too_large = client.post("/notes", content=b"x" * 70_000, headers=json)
+    assert documented.keys() == {"201", "400", "409", "413", "422"}
+    assert undecodable.status_code == 400
+    assert "cannot be decoded" in documented["400"]["description"]
     assert malformed.status_code == 422
-    assert set(documented) == {"201", "409", "413", "422"}
+    assert too_large.status_code == 413
