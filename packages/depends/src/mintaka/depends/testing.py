@@ -198,9 +198,11 @@ class _Outer:
         self.makers: list[object] = []
         self.connection: Connection | AsyncConnection | None = None
         self._undo: Callable[[], None] | None = None
+        self._pool: object = None
 
     def begin_sync(self) -> None:
         assert isinstance(self.engine, Engine)
+        self._pool = self.engine.pool
         connection = self.engine.connect()
         if connection.dialect.name == "sqlite":
             self._undo = _begin_manually(connection)
@@ -229,6 +231,10 @@ class _Outer:
             connection.rollback()
             if self._undo is not None:
                 self._undo()
+            # An app whose lifespan disposed of the engine replaced its pool: back in the
+            # old one, the connection would never be closed (a ResourceWarning on 3.13).
+            if self.engine.pool is not self._pool:
+                connection.invalidate()
         finally:
             connection.close()
 
