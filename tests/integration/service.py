@@ -10,7 +10,9 @@ comes from environment variables that the launcher (`tests/integration/_server.p
   mintaka `Router`, or `plain` for the control, the session a FastAPI user writes as a
   plain `yield` dependency, committed in its teardown;
 * `MINTAKA_PROOF_APPLICATION_NAME`: PostgreSQL's `application_name` for the app's
-  connections, so a test can count its backends in `pg_stat_activity`.
+  connections, so a test can count its backends in `pg_stat_activity`;
+* `MINTAKA_PROOF_EFFECTS_LOG`: a file that the `on_commit` callbacks of `POST /effects`
+  append the request's key to (mintaka's session only; the route exists when it is set).
 
 `create_notes_app` serves the example (`examples/notes`) on `MINTAKA_PROOF_DATABASE_URL`.
 
@@ -23,6 +25,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
@@ -46,7 +49,7 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
 
 from mintaka.depends import response_scoped_dependency
-from mintaka.depends.sqlalchemy import transactional_session
+from mintaka.depends.sqlalchemy import on_commit, transactional_session
 from mintaka.router import Router
 
 SessionKind = Literal["mintaka", "plain"]
@@ -159,12 +162,33 @@ class BatchIn(BaseModel):
     wait_for_disconnect: float = Field(default=0.0, ge=0.0, le=30.0)
 
 
+class EffectIn(ItemIn):
+    """A write whose `on_commit` callback logs its key; it may raise, or the route refuse.
+
+    `answer` (a 4xx) makes the endpoint refuse the write after registering the callback:
+    by raising `HTTPException` when `raise_it`, else by returning a `JSONResponse`.
+    """
+
+    callback: Literal["record", "raise"] = "record"
+    answer: int | None = Field(default=None, ge=400, le=499)
+    raise_it: bool = False
+
+
+def record_effect(log: Path, key: str, *, fail: bool) -> None:
+    """The `on_commit` callback: append `key` to `log` (one `write`), then maybe raise."""
+    with log.open("a") as file:
+        file.write(f"{key}\n")
+    if fail:
+        raise RuntimeError(f"the effect of {key} failed after it was recorded")
+
+
 @dataclass
 class Diagnostics:
     """What the test app tells about itself (one worker process's view)."""
 
     engine: AsyncEngine
     started: set[str] = field(default_factory=set)
+    effects_in_flight: int = 0
 
     def checked_out(self) -> int:
         """Connections the pool has handed out and not had back."""
@@ -181,16 +205,20 @@ def create_app() -> FastAPI:
     kind: SessionKind = "plain" if requested == "plain" else "mintaka"
     engine = create_async_engine(url, os.environ.get("MINTAKA_PROOF_APPLICATION_NAME"))
     schema = tables(os.environ["MINTAKA_PROOF_TABLES"], engine.dialect.name)
-    return build_app(engine, schema, kind)
+    effects = os.environ.get("MINTAKA_PROOF_EFFECTS_LOG")
+    return build_app(engine, schema, kind, Path(effects) if effects else None)
 
 
-def build_app(engine: AsyncEngine, schema: Tables, kind: SessionKind) -> FastAPI:
+def build_app(
+    engine: AsyncEngine, schema: Tables, kind: SessionKind, effects_log: Path | None = None
+) -> FastAPI:
     """The items service on `engine`, with mintaka's session or the plain control.
 
     Both variants share every endpoint; they differ only in when the session commits:
     mintaka's before the response is sent, the plain `yield` dependency's in FastAPI's
     teardown, after it (FastAPI >= 0.118). `?commit_delay=` (seconds) models a slow
-    commit: a sleep in the teardown just before the commit.
+    commit: a sleep in the teardown just before the commit. With `effects_log`, mintaka's
+    variant also serves `POST /effects` (see `add_effects`).
     """
     items = schema.items
     item_class = type("Item", (Item,), {})
@@ -259,7 +287,11 @@ def build_app(engine: AsyncEngine, schema: Tables, kind: SessionKind) -> FastAPI
 
     @router.get("/diagnostics")
     async def read_diagnostics() -> dict[str, Any]:
-        return {"session": kind, "checked_out": diagnostics.checked_out()}
+        return {
+            "session": kind,
+            "checked_out": diagnostics.checked_out(),
+            "effects_in_flight": diagnostics.effects_in_flight,
+        }
 
     @router.get("/health")
     async def health() -> Response:
@@ -275,7 +307,51 @@ def build_app(engine: AsyncEngine, schema: Tables, kind: SessionKind) -> FastAPI
     app = FastAPI(lifespan=lifespan)
     app.include_router(router)
     app.add_exception_handler(IntegrityError, conflict)
+    if kind == "mintaka" and effects_log is not None:
+        add_effects(app, Session, item_class, diagnostics, effects_log)
     return app
+
+
+def add_effects(
+    app: FastAPI, session_type: Any, item_class: type, diagnostics: Diagnostics, log: Path
+) -> None:
+    """`POST /effects`: write an item, register `record_effect` with `on_commit`.
+
+    `CountEffects` counts these requests while they run, for `GET /diagnostics`.
+    """
+    router = Router()
+
+    @router.post("/effects", status_code=201, response_model=ItemOut)
+    async def create_with_effect(effect: EffectIn, session: session_type) -> Any:
+        session.add(item_class(**effect.model_dump(include=set(ItemIn.model_fields))))
+        on_commit(session, record_effect, log, effect.key, fail=effect.callback == "raise")
+        if effect.answer is not None:
+            detail = f"{effect.key} refused"
+            if effect.raise_it:
+                raise HTTPException(status_code=effect.answer, detail=detail)
+            return JSONResponse({"detail": detail}, status_code=effect.answer)
+        return ItemOut(key=effect.key, text=effect.text)
+
+    app.include_router(router)
+    app.add_middleware(CountEffects, diagnostics=diagnostics)
+
+
+class CountEffects:
+    """Counts the `/effects` requests whose app call (callbacks included) is not over."""
+
+    def __init__(self, app: Any, diagnostics: Diagnostics) -> None:
+        self.app = app
+        self.diagnostics = diagnostics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != "/effects":
+            await self.app(scope, receive, send)
+            return
+        self.diagnostics.effects_in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.diagnostics.effects_in_flight -= 1
 
 
 async def conflict(request: Request, exc: Exception) -> JSONResponse:
