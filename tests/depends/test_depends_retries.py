@@ -194,6 +194,9 @@ async def test_a_conflicting_request_is_handled_again_and_answered_once(
     assert app.committed == ["a on attempt 2"]  # the failed attempt's callback was dropped
     (retry,) = [r for r in caplog.records if r.levelno == logging.INFO]
     assert "on attempt 1; handling the request again in " in retry.getMessage()
+    # The abandoned attempt's failure is not this answer's: no partial commit reported.
+    assert b"mintaka-partial-commit" not in {name.lower() for name, _ in exchange.headers}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize("retries", [0, 1])

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annotation at runtime
 
 from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
+from mintaka.core._again import ATTEMPT_KEY
 from mintaka.core._scope import describe_request
 from mintaka.depends._binding import BOUND, bound_options, opened_bound
 from mintaka.depends._conflicts import check_retries, conflict_code, handle_conflict
@@ -188,9 +189,10 @@ class _Outcome:
     commit: the client is told so in a header, and the log says which request it was.
     """
 
-    __slots__ = ("durable", "failed", "logged")
+    __slots__ = ("attempt", "durable", "failed", "logged")
 
-    def __init__(self) -> None:
+    def __init__(self, attempt: int) -> None:
+        self.attempt = attempt
         self.durable = 0
         self.failed = False
         self.logged = False
@@ -198,9 +200,12 @@ class _Outcome:
     @staticmethod
     def of(request: Request) -> _Outcome:
         scope = request.scope
+        attempt: int = scope.get(ATTEMPT_KEY, 1)
         outcome: _Outcome | None = scope.get(_OUTCOME_KEY)
-        if outcome is None:
-            outcome = scope[_OUTCOME_KEY] = _Outcome()
+        # A request handled again (`retries`) starts afresh: what its abandoned attempt
+        # failed at is not this attempt's failure.
+        if outcome is None or outcome.attempt != attempt:
+            outcome = scope[_OUTCOME_KEY] = _Outcome(attempt)
         return outcome
 
     def committed(self, request: Request) -> None:
