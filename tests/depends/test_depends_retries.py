@@ -9,6 +9,7 @@ what it observed, not what a log says.
 """
 
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.core.fastapi import ResponseScopedRoute
+from mintaka.depends._conflicts import FIRST_DELAY, LONGEST_DELAY, retry_delay
 from mintaka.depends.sqlalchemy import on_commit, transactional_session
 from testing.asgi import START, call
 from tests.depends._depends_db import Database
@@ -193,10 +195,23 @@ async def test_a_conflicting_request_is_handled_again_and_answered_once(
     assert "a" in await database.keys()
     assert app.committed == ["a on attempt 2"]  # the failed attempt's callback was dropped
     (retry,) = [r for r in caplog.records if r.levelno == logging.INFO]
-    assert "on attempt 1; handling the request again in " in retry.getMessage()
+    message = retry.getMessage()
+    waited = re.search(r"on attempt 1; handling the request again in ([0-9.]+) s$", message)
+    assert waited is not None, message
+    assert FIRST_DELAY / 2 <= float(waited[1]) <= FIRST_DELAY  # the documented bound
     # The abandoned attempt's failure is not this answer's: no partial commit reported.
     assert b"mintaka-partial-commit" not in {name.lower() for name, _ in exchange.headers}
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("attempt", range(1, 12))
+def test_the_wait_before_each_retry_doubles_up_to_a_bound_and_never_drops_below_half(
+    attempt: int,
+) -> None:
+    bound = min(LONGEST_DELAY, FIRST_DELAY * 2 ** (attempt - 1))
+    waits = [retry_delay(attempt) for _ in range(200)]
+    assert all(bound / 2 <= wait <= bound for wait in waits)
+    assert max(waits) - min(waits) > bound / 10  # jittered, not one fixed wait
 
 
 @pytest.mark.parametrize("retries", [0, 1])

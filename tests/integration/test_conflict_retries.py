@@ -21,6 +21,7 @@ the endpoint again. It prints its figures (`-s`).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -140,6 +141,17 @@ def conflicts_logged(server: Server, since: int) -> dict[str, int]:
     return {code: log.count(f"({code}) on attempt") for code in ("40001", "40P01")}
 
 
+def most_attempts(server: Server, since: int) -> int:
+    """How many attempts the most retried request that was handled again made (1: none was).
+
+    Counted from the retries logged after the server's first `since` lines: a request
+    logged as retried on attempt n made at least n + 1 attempts.
+    """
+    log = "".join(server.log[since:])
+    retried = [int(n) for n in re.findall(r"on attempt (\d+); handling the request again", log)]
+    return max(retried, default=0) + 1
+
+
 async def test_serializable_increments_lose_nothing_and_apply_nothing_twice(
     retrying: RetryingServer, counters: Counters
 ) -> None:
@@ -157,7 +169,8 @@ async def test_serializable_increments_lose_nothing_and_apply_nothing_twice(
         f"\nconflict retries, PostgreSQL SERIALIZABLE, {REQUESTS} increments of one counter, "
         f"{CONCURRENCY} at a time, retries={retries}: {statuses[200]} answered 200, "
         f"{REQUESTS - statuses[200]} non-2xx {dict(statuses)}; counter {value}; "
-        f"endpoint ran {ran} times; conflicts logged {conflicts_logged(server, log_mark)}"
+        f"endpoint ran {ran} times; conflicts logged {conflicts_logged(server, log_mark)}; "
+        f"most attempts by one request {most_attempts(server, log_mark)}"
     )
     # Every 200 is exactly one increment, and nothing else is: no lost update, no double.
     assert value == statuses[200]

@@ -27,10 +27,26 @@ __all__ = ["TransactionConflict", "check_retries", "conflict_code", "handle_conf
 _SQLSTATES: Final = {"40001": "serialization failure", "40P01": "deadlock"}
 _SQLITE_LOCKED: Final = "database is locked"
 
-FIRST_DELAY: Final = 0.01
+FIRST_DELAY: Final = 0.05
 """The bound of the first retry's delay, in seconds; it doubles with each attempt."""
-LONGEST_DELAY: Final = 0.5
+LONGEST_DELAY: Final = 1.0
 """No retry waits longer than this, in seconds."""
+
+
+def retry_delay(attempt: int) -> float:
+    """How long to wait before handling a request again after its `attempt`-th conflict.
+
+    Between half the bound and the bound, where the bound is `FIRST_DELAY` doubled with
+    each attempt, up to `LONGEST_DELAY`. The floor of half the bound matters under heavy
+    contention: a request that lost many races waits longer than the newcomers it keeps
+    losing to, which keeps the number of requests that need every retry small (measured
+    by the conflict proof: with a floor of zero and a 10 ms first bound, one request in
+    200 at concurrency 20 could lose eleven times in a row).
+    """
+    bound = min(LONGEST_DELAY, FIRST_DELAY * 2 ** (attempt - 1))
+    return random.uniform(bound / 2, bound)  # noqa: S311 - jitter, not a secret
+
+
 RETRY_AFTER: Final = "1"
 
 _logger = logging.getLogger("mintaka.depends")
@@ -79,7 +95,7 @@ def handle_conflict(request: Request, code: str, retries: int) -> HandleAgain | 
     what = _SQLSTATES.get(code, "database is locked")
     described = describe_request(request.scope)
     if attempt is not None and attempt <= retries:
-        delay = random.uniform(0, min(LONGEST_DELAY, FIRST_DELAY * 2 ** (attempt - 1)))  # noqa: S311 - jitter
+        delay = retry_delay(attempt)
         _logger.info(
             "%s: %s (%s) on attempt %d; handling the request again in %.3f s",
             described,
