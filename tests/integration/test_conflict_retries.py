@@ -12,7 +12,7 @@ time, each over its own connection:
   each deadlock's victim 503 (its increments rolled back); with retries every request is
   answered 200 and every row reads exactly 20;
 * **a hot pair**: the same 200 requests all on one pair, where nearly every attempt
-  deadlocks. Ten retries do not get all of them through (the proof prints how many do),
+  deadlocks. Ten retries need not get all of them through (the proof prints how many do),
   and what the clients hear stays true: each 200 applied once, each 503 not at all.
 
 The endpoints count their calls, so the proof also shows that the retried requests ran
@@ -241,7 +241,7 @@ async def test_one_hot_pair_of_rows_loses_nothing_even_when_retries_run_out(
 ) -> None:
     """All 200 requests on the same two rows: a deadlock for nearly every attempt.
 
-    Ten retries do not get every request through this (the proof prints how many did),
+    Ten retries need not get every request through this (the proof prints how many did),
     but what the clients hear stays true: each 200 is applied once, each 503 not at all.
     """
     statuses, values, ran, logged = await deadlocking_pairs(retrying, counters, 1)
