@@ -1,0 +1,264 @@
+"""Idempotency keys at the ASGI `send`: claimed and stored in the request's own transaction.
+
+Every test runs with an async and a sync session, on SQLite and (in CI) PostgreSQL. The
+endpoint counts its runs and writes one note per run; what a test asserts is what the
+client receives and what the database holds at the end.
+"""
+
+import json
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+import anyio
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+
+from mintaka.core.fastapi import ResponseScopedRoute
+from mintaka.depends.sqlalchemy import (
+    REPLAYED_HEADER,
+    IdempotencyKeys,
+    idempotent_requests,
+    transactional_session,
+)
+from testing.asgi import Exchange, call
+from tests.depends.test_depends_on_commit import run
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.orm import Session
+
+    from tests.depends._depends_db import Database
+    from tests.depends.conftest import SessionFactory
+
+pytestmark = pytest.mark.anyio
+
+
+class Orders:
+    """`POST /orders/{key}` writes note `key` and answers 201 with a run number.
+
+    `?fail=commit` writes a note whose deferred foreign key fails at the commit;
+    `?status=409` returns a 409 (the transaction rolls back); `?wait=1` waits for
+    `release` before it returns.
+    """
+
+    def __init__(self, database: "Database", make_sessionmaker: "SessionFactory", **options: Any):
+        self.database = database
+        self.keys = IdempotencyKeys(name=f"idem_{uuid.uuid4().hex[:12]}")
+        self.runs = 0
+        self.entered = anyio.Event()
+        self.release = anyio.Event()
+        get_session = transactional_session(make_sessionmaker(), retries=options.pop("retries", 0))
+        idempotency = idempotent_requests(get_session, self.keys, **options)
+        router = APIRouter(route_class=ResponseScopedRoute)
+        Note = database.note_class
+
+        @router.post("/orders/{key}", status_code=201, dependencies=[Depends(idempotency)])
+        async def create(
+            key: str,
+            request: Request,
+            session: Annotated[Any, Depends(get_session)],
+            fail: str = "",
+            status: int = 201,
+            wait: int = 0,
+        ) -> Any:
+            self.runs += 1
+            parent = 999 if fail == "commit" else None
+
+            def write(s: "Session") -> None:
+                s.add(Note(f"{key}-{self.runs}", parent_id=parent))
+                s.flush()
+
+            await run(session, write)
+            if wait:
+                self.entered.set()
+                await self.release.wait()
+            if status != 201:
+                return JSONResponse({"refused": key}, status_code=status)
+            return JSONResponse(
+                {"key": key, "run": self.runs}, status_code=201, headers={"Location": f"/o/{key}"}
+            )
+
+        self.app = FastAPI()
+        self.app.include_router(router)
+
+    async def post(
+        self, target: str, key: bytes | None = b"k-1", body: bytes = b"{}", **headers: str
+    ) -> Exchange:
+        sent = [(b"idempotency-key", key)] if key is not None else []
+        sent += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+        return await call(self.app, target, method="POST", body=body, headers=sent)
+
+    async def stored(self) -> int:
+        async with self.database.observer.connect() as connection:
+            counted = select(func.count()).select_from(self.keys.table)
+            return int((await connection.execute(counted)).scalar_one())
+
+
+@pytest.fixture
+async def orders(database: "Database", make_sessionmaker: "SessionFactory") -> "AsyncIterator[Any]":
+    made: list[Orders] = []
+
+    def make(**options: Any) -> Orders:
+        made.append(Orders(database, make_sessionmaker, **options))
+        return made[-1]
+
+    yield make
+    async with database.observer.begin() as connection:
+        for each in made:
+            await connection.run_sync(each.keys.table.drop, checkfirst=True)
+
+
+async def create_table(orders: Orders) -> Orders:
+    async with orders.database.observer.begin() as connection:
+        await connection.run_sync(orders.keys.create)
+    return orders
+
+
+def header(exchange: Exchange, name: str) -> str | None:
+    values = [v.decode() for k, v in exchange.headers if k.decode().lower() == name.lower()]
+    return values[0] if values else None
+
+
+async def test_a_repeated_key_replays_the_committed_response_without_running_the_endpoint(
+    orders: Any, database: "Database"
+) -> None:
+    app = await create_table(orders())
+    first = await app.post("/orders/a")
+    again = await app.post("/orders/a")
+
+    assert first.status == 201
+    assert header(first, REPLAYED_HEADER) is None
+    assert (again.status, again.body) == (201, first.body)
+    assert json.loads(again.body) == {"key": "a", "run": 1}
+    assert header(again, REPLAYED_HEADER) == "true"
+    assert header(again, "location") == "/o/a"
+    assert header(again, "content-type") == "application/json"
+    assert app.runs == 1
+    assert await database.keys() == ["a-1"]
+
+
+async def test_the_same_key_for_another_request_is_refused_with_422(orders: Any) -> None:
+    app = await create_table(orders())
+    await app.post("/orders/a", body=b'{"n": 1}')
+    other_body = await app.post("/orders/a", body=b'{"n": 2}')
+    other_path = await app.post("/orders/b")
+
+    assert other_body.status == other_path.status == 422
+    assert b"different request" in other_body.body
+    assert app.runs == 1
+
+
+async def test_a_request_while_the_first_with_its_key_is_in_flight_gets_409(
+    orders: Any, database: "Database"
+) -> None:
+    app = await create_table(orders())
+    answers: dict[str, Exchange] = {}
+
+    async def first() -> None:
+        answers["first"] = await app.post("/orders/a?wait=1")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(first)
+        await app.entered.wait()
+        answers["second"] = await app.post("/orders/a?wait=1")
+        app.release.set()
+    after = await app.post("/orders/a?wait=1")
+
+    assert answers["second"].status == 409
+    assert answers["first"].status == 201
+    assert (after.status, after.body) == (201, answers["first"].body)
+    assert app.runs == 1
+    assert await database.keys() == ["a-1"]
+
+
+async def test_a_failed_commit_stores_no_key_so_the_retry_runs_the_endpoint(
+    orders: Any, database: "Database"
+) -> None:
+    app = await create_table(orders())
+    failed = await call(
+        app.app,
+        "/orders/a?fail=commit",
+        method="POST",
+        body=b"{}",
+        headers=[(b"idempotency-key", b"k-1")],
+        raises=Exception,
+    )
+    assert failed.status == 500
+    assert await app.stored() == 0
+
+    retried = await app.post("/orders/a")
+    assert retried.status == 201
+    assert app.runs == 2
+    assert await database.keys() == ["a-2"]
+
+
+async def test_a_status_that_rolls_back_stores_nothing(orders: Any) -> None:
+    app = await create_table(orders())
+    refused = await app.post("/orders/a?status=409")
+    again = await app.post("/orders/a?status=409")
+
+    assert refused.status == again.status == 409
+    assert header(again, REPLAYED_HEADER) is None
+    assert app.runs == 2
+    assert await app.stored() == 0
+
+
+async def test_a_required_key_missing_or_malformed_gets_400(orders: Any) -> None:
+    app = await create_table(orders(required=True))
+    missing = await app.post("/orders/a", key=None)
+    long_key = await app.post("/orders/a", key=b"x" * 256)
+    spaced = await app.post("/orders/a", key=b"two words")
+    empty = await app.post("/orders/a", key=b'""')
+    quoted = await app.post("/orders/a", key=b'"k-1"')
+    bare = await app.post("/orders/a", key=b"k-1")
+
+    assert [missing.status, long_key.status, spaced.status, empty.status] == [400] * 4
+    assert b"Idempotency-Key" in missing.body
+    assert b"255" in long_key.body
+    assert (quoted.status, bare.status) == (201, 201)
+    assert header(bare, REPLAYED_HEADER) == "true"  # "k-1" and k-1 are one key
+    assert app.runs == 1
+
+
+async def test_without_a_key_an_optional_route_runs_every_time(orders: Any) -> None:
+    app = await create_table(orders())
+    await app.post("/orders/a", key=None)
+    await app.post("/orders/b", key=None)
+    assert app.runs == 2
+    assert await app.stored() == 0
+
+
+async def test_a_body_over_the_limit_is_refused_with_413(orders: Any) -> None:
+    app = await create_table(orders(max_body=10))
+    refused = await app.post("/orders/a", body=b"x" * 11)
+    assert refused.status == 413
+    assert app.runs == 0
+
+
+async def test_keys_are_scoped_so_two_subjects_never_collide(orders: Any) -> None:
+    app = await create_table(orders(scope=lambda request: request.headers.get("user", "")))
+    alice = await app.post("/orders/a", user="alice")
+    bob = await app.post("/orders/a", user="bob")
+    alice_again = await app.post("/orders/a", user="alice")
+
+    assert (alice.status, bob.status) == (201, 201)
+    assert json.loads(bob.body)["run"] == 2
+    assert alice_again.body == alice.body
+    assert app.runs == 2
+
+
+async def test_an_expired_key_is_absent_and_purge_deletes_it(orders: Any) -> None:
+    app = await create_table(orders(expires_after=timedelta(seconds=0)))
+    await app.post("/orders/a")
+    await app.post("/orders/a")
+    assert app.runs == 2  # expired at once: the second ran, and replaced the key
+    assert await app.stored() == 1
+
+    async with app.database.observer.begin() as connection:
+        purged = await connection.run_sync(app.keys.purge)
+    assert purged == 1
+    assert await app.stored() == 0
