@@ -6,121 +6,22 @@ client receives and what the database holds at the end.
 """
 
 import json
-import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
-from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import (
     REPLAYED_HEADER,
-    IdempotencyKeys,
-    idempotent_requests,
-    transactional_session,
 )
 from testing.asgi import Exchange, call
-from tests.depends.test_depends_on_commit import run
+from tests.depends._depends_orders import create_table, header
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
-
-    from sqlalchemy.orm import Session
-
     from tests.depends._depends_db import Database
-    from tests.depends.conftest import SessionFactory
 
 pytestmark = pytest.mark.anyio
-
-
-class Orders:
-    """`POST /orders/{key}` writes note `key` and answers 201 with a run number.
-
-    `?fail=commit` writes a note whose deferred foreign key fails at the commit;
-    `?status=409` returns a 409 (the transaction rolls back); `?wait=1` waits for
-    `release` before it returns.
-    """
-
-    def __init__(self, database: "Database", make_sessionmaker: "SessionFactory", **options: Any):
-        self.database = database
-        self.keys = IdempotencyKeys(name=f"idem_{uuid.uuid4().hex[:12]}")
-        self.runs = 0
-        self.entered = anyio.Event()
-        self.release = anyio.Event()
-        get_session = transactional_session(make_sessionmaker(), retries=options.pop("retries", 0))
-        idempotency = idempotent_requests(get_session, self.keys, **options)
-        router = APIRouter(route_class=ResponseScopedRoute)
-        Note = database.note_class
-
-        @router.post("/orders/{key}", status_code=201, dependencies=[Depends(idempotency)])
-        async def create(
-            key: str,
-            request: Request,
-            session: Annotated[Any, Depends(get_session)],
-            fail: str = "",
-            status: int = 201,
-            wait: int = 0,
-        ) -> Any:
-            self.runs += 1
-            parent = 999 if fail == "commit" else None
-
-            def write(s: "Session") -> None:
-                s.add(Note(f"{key}-{self.runs}", parent_id=parent))
-                s.flush()
-
-            await run(session, write)
-            if wait:
-                self.entered.set()
-                await self.release.wait()
-            if status != 201:
-                return JSONResponse({"refused": key}, status_code=status)
-            return JSONResponse(
-                {"key": key, "run": self.runs}, status_code=201, headers={"Location": f"/o/{key}"}
-            )
-
-        self.app = FastAPI()
-        self.app.include_router(router)
-
-    async def post(
-        self, target: str, key: bytes | None = b"k-1", body: bytes = b"{}", **headers: str
-    ) -> Exchange:
-        sent = [(b"idempotency-key", key)] if key is not None else []
-        sent += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
-        return await call(self.app, target, method="POST", body=body, headers=sent)
-
-    async def stored(self) -> int:
-        async with self.database.observer.connect() as connection:
-            counted = select(func.count()).select_from(self.keys.table)
-            return int((await connection.execute(counted)).scalar_one())
-
-
-@pytest.fixture
-async def orders(database: "Database", make_sessionmaker: "SessionFactory") -> "AsyncIterator[Any]":
-    made: list[Orders] = []
-
-    def make(**options: Any) -> Orders:
-        made.append(Orders(database, make_sessionmaker, **options))
-        return made[-1]
-
-    yield make
-    async with database.observer.begin() as connection:
-        for each in made:
-            await connection.run_sync(each.keys.table.drop, checkfirst=True)
-
-
-async def create_table(orders: Orders) -> Orders:
-    async with orders.database.observer.begin() as connection:
-        await connection.run_sync(orders.keys.create)
-    return orders
-
-
-def header(exchange: Exchange, name: str) -> str | None:
-    values = [v.decode() for k, v in exchange.headers if k.decode().lower() == name.lower()]
-    return values[0] if values else None
 
 
 async def test_a_repeated_key_replays_the_committed_response_without_running_the_endpoint(
@@ -262,3 +163,35 @@ async def test_an_expired_key_is_absent_and_purge_deletes_it(orders: Any) -> Non
         purged = await connection.run_sync(app.keys.purge)
     assert purged == 1
     assert await app.stored() == 0
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_second_worker_sees_the_key_in_flight_too(
+    orders: Any, database: "Database"
+) -> None:
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers: a second worker waits, then replays")
+    first_worker = await create_table(orders())
+    # Its own table object, registry and engine: only the database is shared.
+    second_worker = orders(table=first_worker.keys.table.name)
+    answers: dict[str, Exchange] = {}
+
+    async def first() -> None:
+        answers["first"] = await first_worker.post("/orders/a?wait=1")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(first)
+        await first_worker.entered.wait()
+        try:
+            # Without the claim it would block on the first one's uncommitted note.
+            with anyio.fail_after(10):
+                answers["second"] = await second_worker.post("/orders/a?wait=1")
+        finally:
+            first_worker.release.set()
+    after = await second_worker.post("/orders/a?wait=1")
+
+    assert answers["second"].status == 409
+    assert (after.status, after.body) == (201, answers["first"].body)
+    assert header(after, REPLAYED_HEADER) == "true"
+    assert (first_worker.runs, second_worker.runs) == (1, 0)
+    assert await database.keys() == ["a-1"]

@@ -258,14 +258,11 @@ class _StoreBeforeCommit:
         session: AsyncSession | Session,
         context: _Transaction,
         request: Request,
-        registered: tuple[int, str, str],
     ) -> None:
         self.claim = claim
         self.session = session
         self.context = context
         self.request = request
-        self.registered = registered
-        context.when_ended(lambda: _IN_FLIGHT.discard(registered))
 
     async def __aenter__(self) -> None:
         return None
@@ -413,9 +410,17 @@ def idempotent_requests(
             expires_after=lifetime,
             stored_headers=kept_headers,
         )
+        sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+        context = transaction_of(sync_session)
+        if not isinstance(context, _Transaction):
+            raise TypeError("idempotent_requests(): the session has no open transaction")
         registered = (store_id, subject, key)
         if registered in _IN_FLIGHT:
             raise _in_flight(key)
+        # Claimed before the first await, released once the session's transaction has
+        # ended, whatever the outcome (a retried attempt claims it afresh).
+        _IN_FLIGHT.add(registered)
+        context.when_ended(lambda: _IN_FLIGHT.discard(registered))
         free, stored = await _on_sync(session, claim.lookup)
         if not free:
             raise _in_flight(key)
@@ -427,13 +432,8 @@ def idempotent_requests(
                     "(method, path or body); use a new key for a new request.",
                 )
             raise RespondEarly(stored.response())
-        sync_session = session.sync_session if isinstance(session, AsyncSession) else session
-        context = transaction_of(sync_session)
-        if not isinstance(context, _Transaction):
-            raise TypeError("idempotent_requests(): the session has no open transaction")
-        _IN_FLIGHT.add(registered)
         await response_stack(request).enter_async_context(
-            _StoreBeforeCommit(claim, session, context, request, registered)
+            _StoreBeforeCommit(claim, session, context, request)
         )
 
     return idempotency_key
