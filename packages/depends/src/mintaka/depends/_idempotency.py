@@ -104,7 +104,7 @@ class IdempotencyKeys:
             Column("headers", Text, nullable=False),
             Column("body", LargeBinary, nullable=False),
             Column("created_at", Float, nullable=False),
-            Column("expires_at", Float, nullable=False, index=True),
+            Column("expires_at", Float, nullable=False),
             schema=schema,
         )
         """The SQLAlchemy Core `Table`."""
