@@ -19,7 +19,7 @@ from testing.asgi import Exchange, call
 from tests.depends.test_depends_on_commit import run
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from sqlalchemy.orm import Session
 
@@ -42,7 +42,9 @@ class Orders:
         self.runs = 0
         self.entered = anyio.Event()
         self.release = anyio.Event()
-        get_session = transactional_session(make_sessionmaker(), retries=options.pop("retries", 0))
+        maker = options.pop("maker", None) or make_sessionmaker()
+        get_session = transactional_session(maker, retries=options.pop("retries", 0))
+        self.on_run: Callable[[int], None] = lambda _run: None
         idempotency = idempotent_requests(get_session, self.keys, **options)
         router = APIRouter(route_class=ResponseScopedRoute)
         Note = database.note_class
@@ -57,6 +59,7 @@ class Orders:
             wait: int = 0,
         ) -> Any:
             self.runs += 1
+            self.on_run(self.runs)
             parent = 999 if fail == "commit" else None
 
             def write(s: "Session") -> None:

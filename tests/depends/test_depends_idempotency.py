@@ -11,15 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from mintaka.depends.sqlalchemy import (
-    REPLAYED_HEADER,
-)
+from mintaka.depends.sqlalchemy import REPLAYED_HEADER
 from testing.asgi import Exchange, call
 from tests.depends._depends_orders import create_table, header
+from tests.depends.test_depends_retries import SQLiteLock
 
 if TYPE_CHECKING:
     from tests.depends._depends_db import Database
+    from tests.depends.conftest import SessionFactory
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +197,34 @@ async def test_on_postgresql_a_second_worker_sees_the_key_in_flight_too(
     assert header(after, REPLAYED_HEADER) == "true"
     assert (first_worker.runs, second_worker.runs) == (1, 0)
     assert await database.keys() == ["a-1"]
+
+
+async def test_a_request_handled_again_after_a_conflict_is_not_409_against_its_own_claim(
+    orders: Any, database: "Database", make_sessionmaker: "SessionFactory"
+) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("the conflict here is SQLite's 'database is locked'")
+    kind = type(make_sessionmaker())  # async_sessionmaker or sessionmaker
+    quick = {"connect_args": {"timeout": 0.05}}  # a held write lock fails fast
+    engine = database.app_engine(**quick) if kind is async_sessionmaker else None
+    sync_engine = database.sync_app_engine(**quick) if engine is None else None
+    maker = async_sessionmaker(engine) if engine is not None else sessionmaker(sync_engine)
+    app = await create_table(orders(maker=maker, retries=2))
+    lock = SQLiteLock(database)
+    lock.take()  # the first attempt's write meets "database is locked"
+    app.on_run = lambda run: lock.release() if run == 2 else None
+    try:
+        answered = await app.post("/orders/a")
+        again = await app.post("/orders/a")
+    finally:
+        lock.close()
+        if engine is not None:
+            await engine.dispose()
+        if sync_engine is not None:
+            sync_engine.dispose()
+
+    assert answered.status == 201
+    assert json.loads(answered.body) == {"key": "a", "run": 2}
+    assert (again.status, again.body) == (201, answered.body)
+    assert header(again, REPLAYED_HEADER) == "true"
+    assert await database.keys() == ["a-2"]
