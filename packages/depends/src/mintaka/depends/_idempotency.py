@@ -204,25 +204,33 @@ class _Claim:
         self.stored_headers = stored_headers
 
     def lookup(self, session: Session) -> tuple[bool, _Stored | None]:
-        """(whether the key is free to claim, its stored response if one is)."""
+        """(whether the key is free to claim, its stored response if one is).
+
+        On PostgreSQL the advisory lock and the look-up are one statement: one round trip.
+        Its snapshot can predate the lock, so a key committed in between is missed here;
+        the insert before the commit then meets it, and the request is handled again.
+        """
         connection = session.connection()
-        if connection.dialect.name == "postgresql":
-            locked = connection.execute(
-                select(func.pg_try_advisory_xact_lock(_lock_id(self.scope, self.key)))
-            ).scalar()
-            if not locked:
-                return False, None
         table = self.keys.table
         where = and_(table.c.scope == self.scope, table.c.key == self.key)
-        row = connection.execute(
-            select(
-                table.c.fingerprint,
-                table.c.status,
-                table.c.headers,
-                table.c.body,
-                table.c.expires_at,
-            ).where(where)
-        ).first()
+        columns = (
+            table.c.fingerprint,
+            table.c.status,
+            table.c.headers,
+            table.c.body,
+            table.c.expires_at,
+        )
+        if connection.dialect.name == "postgresql":
+            lock = func.pg_try_advisory_xact_lock(_lock_id(self.scope, self.key))
+            claim = select(lock.label("locked")).subquery()
+            found = connection.execute(
+                select(claim.c.locked, *columns).select_from(claim.outerjoin(table, where))
+            ).first()
+            if found is None or not found.locked:
+                return False, None
+            row = found if found.fingerprint is not None else None
+        else:
+            row = connection.execute(select(*columns).where(where)).first()
         if row is None:
             return True, None
         if row.expires_at <= time.time():
