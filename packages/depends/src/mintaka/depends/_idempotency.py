@@ -220,6 +220,7 @@ class _Claim:
             table.c.body,
             table.c.expires_at,
         )
+        row: Any
         if connection.dialect.name == "postgresql":
             lock = func.pg_try_advisory_xact_lock(_lock_id(self.scope, self.key))
             claim = select(lock.label("locked")).subquery()
