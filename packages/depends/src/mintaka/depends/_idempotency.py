@@ -23,14 +23,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import Depends, Request
 from sqlalchemy import (
-    Column,
-    Float,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
     delete,
     func,
@@ -45,93 +37,23 @@ from mintaka.core import HandleAgain, request_attempt, response_stack, response_
 from mintaka.core._again import RespondEarly
 from mintaka.core._scope import describe_request, response_object
 from mintaka.depends._contexts import run_in_own_thread
+from mintaka.depends._idempotency_table import MAX_KEY_LENGTH, IdempotencyKeys
 from mintaka.depends._session import _Transaction, transaction_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
     from types import TracebackType
 
-    from sqlalchemy.engine import Connection
     from sqlalchemy.orm import Session
 
-__all__ = ["REPLAYED_HEADER", "IdempotencyKeys", "idempotent_requests"]
+__all__ = ["REPLAYED_HEADER", "idempotent_requests"]
 
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 """The header (value `true`) of a response replayed from a stored idempotency key."""
 
-_MAX_KEY_LENGTH: Final = 255
 _STORED_HEADERS: Final = ("content-type", "location", "etag")
 _IN_FLIGHT: set[tuple[int, str, str]] = set()
 """(store, scope, key) of the requests of this process whose key is claimed."""
-
-
-class IdempotencyKeys:
-    """The table that holds idempotency keys and their responses, in the app's database.
-
-    Columns: `scope` and `key` (the primary key), `fingerprint` (sha256 of the request),
-    `status`, `headers` (JSON), `body`, `created_at` and `expires_at` (seconds since the
-    epoch). Create it with [`create`][mintaka.depends.sqlalchemy.IdempotencyKeys.create]
-    or include [`table`][mintaka.depends.sqlalchemy.IdempotencyKeys.table]'s metadata in
-    your migrations (Alembic: pass `metadata` of your own and autogenerate).
-
-    Example:
-        ```python
-        keys = IdempotencyKeys()
-        async with engine.begin() as connection:
-            await connection.run_sync(keys.create)
-        ```
-
-    Args:
-        metadata: The `MetaData` to define the table in; a new one by default.
-        name: The table's name.
-        schema: The table's schema, if any.
-    """
-
-    def __init__(
-        self,
-        metadata: MetaData | None = None,
-        *,
-        name: str = "mintaka_idempotency_keys",
-        schema: str | None = None,
-    ) -> None:
-        self.table: Table = Table(
-            name,
-            metadata if metadata is not None else MetaData(),
-            Column("scope", String(255), primary_key=True),
-            Column("key", String(_MAX_KEY_LENGTH), primary_key=True),
-            Column("fingerprint", String(64), nullable=False),
-            Column("status", Integer, nullable=False),
-            Column("headers", Text, nullable=False),
-            Column("body", LargeBinary, nullable=False),
-            Column("created_at", Float, nullable=False),
-            Column("expires_at", Float, nullable=False),
-            schema=schema,
-        )
-        """The SQLAlchemy Core `Table`."""
-
-    def create(self, connection: Connection) -> None:
-        """Create the table (and its index) unless it exists.
-
-        Args:
-            connection: A sync `Connection`; with an async engine,
-                `await connection.run_sync(keys.create)`.
-        """
-        self.table.create(connection, checkfirst=True)
-
-    def purge(self, connection: Connection, *, now: float | None = None) -> int:
-        """Delete the keys that have expired; return how many were deleted.
-
-        Expired keys are treated as absent already; purging only frees the space. Run it
-        from a scheduled job: `await connection.run_sync(keys.purge)` in an async app.
-
-        Args:
-            connection: A sync `Connection` in a transaction (`engine.begin()`).
-            now: The time to compare `expires_at` with, in seconds since the epoch;
-                `time.time()` by default.
-        """
-        moment = time.time() if now is None else now
-        result = connection.execute(delete(self.table).where(self.table.c.expires_at <= moment))
-        return int(result.rowcount)
 
 
 class _Stored:
@@ -158,10 +80,8 @@ def _parse_key(raw: str, header: str) -> str:
             raise HTTPException(400, f"The {header} header must be a string without escapes.")
     if not value:
         raise HTTPException(400, f"The {header} header is empty: send a unique key.")
-    if len(value) > _MAX_KEY_LENGTH:
-        raise HTTPException(
-            400, f"The {header} header is longer than {_MAX_KEY_LENGTH} characters."
-        )
+    if len(value) > MAX_KEY_LENGTH:
+        raise HTTPException(400, f"The {header} header is longer than {MAX_KEY_LENGTH} characters.")
     if not all(" " < ch <= "~" for ch in value):
         raise HTTPException(
             400, f"The {header} header may hold only visible ASCII characters, no spaces."
@@ -297,9 +217,9 @@ class _StoreBeforeCommit:
         try:
             await _on_sync(self.session, lambda s: self.claim.store(s, response))
         except IntegrityError:
-            # Another request stored the key between our lookup and now (PostgreSQL
-            # REPEATABLE READ, or a second process on SQLite): handle this one again,
-            # so that it replays that response, or answer 409.
+            # Another request stored the key between our look-up and now (a look-up
+            # snapshot older than the lock, or a second process on SQLite): handle this
+            # one again, so that it replays that response, or answer 409.
             if request_attempt(self.request) == 1:
                 raise HandleAgain("idempotency key stored meanwhile") from None
             raise _in_flight(self.claim.key) from None
