@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.depends._depends_db import Database, database_at
+from tests.depends._depends_orders import orders  # noqa: F401 - the fixture, for every module
 
 POSTGRES_URL_VARIABLE = "MINTAKA_TEST_POSTGRES_URL"
 

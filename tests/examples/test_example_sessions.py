@@ -15,12 +15,13 @@ from examples.sessions import (
     after_commit,
     commit_rule,
     explicit_commits,
+    idempotency,
     read_only,
     retries,
     several_databases,
 )
 from mintaka.core.fastapi import ResponseScopedRoute
-from mintaka.depends.sqlalchemy import PARTIAL_COMMIT_HEADER
+from mintaka.depends.sqlalchemy import PARTIAL_COMMIT_HEADER, REPLAYED_HEADER
 from testing.asgi import call
 from tests.depends._depends_asgi import observe
 
@@ -163,3 +164,23 @@ async def test_the_retries_recipe_keeps_its_limit(tmp_path: Path) -> None:
         statuses = [(await call(app, f"/bookings/{room}", method="POST")).status for room in "abcd"]
 
     assert statuses == [201, 201, 201, 409]
+
+
+async def test_the_idempotency_recipe_books_once_and_replays(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bookings.db'}"
+    rooms = reader(url, "bookings", "room")
+    alice = [(b"idempotency-key", b"b-1"), (b"x-user", b"alice")]
+    bob = [(b"idempotency-key", b"b-1"), (b"x-user", b"bob")]
+
+    async with running(idempotency.create_app(url)) as app:
+        first = await call(app, "/bookings/a", method="POST", headers=alice)
+        resent = await call(app, "/bookings/a", method="POST", headers=alice)
+        other_user = await call(app, "/bookings/b", method="POST", headers=bob)
+        no_key = await call(app, "/bookings/c", method="POST")
+
+    assert (first.status, first.body) == (201, b'{"booked":"a"}')
+    assert (resent.status, resent.body) == (201, first.body)
+    assert (REPLAYED_HEADER.lower().encode(), b"true") in resent.headers
+    assert other_user.status == 201  # the same key, another user: a booking of its own
+    assert no_key.status == 400
+    assert await rooms() == ["a", "b"]

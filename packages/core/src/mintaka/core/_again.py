@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["ATTEMPT_KEY", "HandleAgain"]
+__all__ = ["ATTEMPT_KEY", "HandleAgain", "RespondEarly"]
 
 ATTEMPT_KEY: Final = "mintaka.attempt"
 """The ASGI scope key holding the attempt at handling the request, from 2 on."""
@@ -31,3 +31,18 @@ class HandleAgain(Exception):  # noqa: N818 - a request, not an error
         super().__init__(reason)
         self.reason = reason
         self.delay = delay
+
+
+class RespondEarly(Exception):  # noqa: N818 - a request, not an error
+    """Raised by a dependency of a route adapter: send `response` without the endpoint.
+
+    The route adapters (`mintaka.core.fastapi`, `mintaka.core.starlette`) catch it as the
+    handler's result: the response scope exits as for a returned response (its contexts
+    read `response.status_code`), and `response` is sent. Behind the ASGI middleware it is
+    an unhandled exception. Used by mintaka's idempotency keys to replay a stored response;
+    not a public name.
+    """
+
+    def __init__(self, response: object) -> None:
+        super().__init__("respond early")
+        self.response = response

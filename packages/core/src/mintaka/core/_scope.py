@@ -27,7 +27,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 
 from mintaka.core import _tracing
-from mintaka.core._again import ATTEMPT_KEY, HandleAgain
+from mintaka.core._again import ATTEMPT_KEY, HandleAgain, RespondEarly
 from mintaka.core._errors import ResponseScopeError
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ class ResponseScope:
         "_can_handle_again",
         "_headers",
         "_owner",
+        "_response",
         "_scope",
         "_stack",
         "_state",
@@ -150,6 +151,7 @@ class ResponseScope:
         self._stack: AsyncExitStack | None = None
         self._state: ScopeState = "open"
         self._status: int | None = None
+        self._response: object | None = None
         self._headers: MutableHeaders | None = None
         self._after: list[Callable[[], Awaitable[object]]] | None = None
         self._after_ran = False
@@ -352,6 +354,8 @@ async def call_in_response_scope(
     response_scope._can_handle_again = True
     try:
         response = await handler(request)
+    except RespondEarly as early:
+        response = cast("_Response", early.response)
     except BaseException as error:
         try:
             await response_scope.exit(error)
@@ -367,6 +371,7 @@ async def call_in_response_scope(
         await response_scope.run_after_response()
         raise
     response_scope._status = response.status_code
+    response_scope._response = response
     if response_scope._stack is None:  # nothing to exit: spare the coroutine
         response_scope._state = "closed"
     else:
@@ -660,3 +665,14 @@ def response_status(request: RequestLike) -> int | None:
     """
     response_scope, _ = _response_scope(request, "response_status")
     return response_scope.status if response_scope.closed else None
+
+
+def response_object(request: RequestLike) -> object | None:
+    """The response object the route adapter is about to send, while its scope exits.
+
+    `None` behind the ASGI middleware (which sees only the messages), on an exception, and
+    before the response is ready. For mintaka's own packages (the idempotency keys store
+    the serialized body); not a public name.
+    """
+    response_scope, _ = _response_scope(request, "response_object")
+    return response_scope._response if response_scope.closed else None

@@ -241,9 +241,10 @@ class _Transaction:
     context the session's `info` points at.
     """
 
-    __slots__ = ("_began", "_effects", "_request", "_rule", "_settling")
+    __slots__ = ("_began", "_effects", "_ended", "_request", "_rule", "_settling")
 
     def __init__(self, rule: _Rule, request: Request) -> None:
+        self._ended: list[Callable[[], None]] | None = None
         self._rule = rule
         self._request = request
         self._settling = False
@@ -273,6 +274,19 @@ class _Transaction:
     def ended(self, session: Session) -> None:
         """The response scope is done with the session: leave only the request's name."""
         session.info[_CONTEXT] = _Ended(describe_request(self._request.scope))
+        callbacks, self._ended = self._ended, None
+        for callback in callbacks or ():
+            callback()
+
+    def when_ended(self, callback: Callable[[], None]) -> None:
+        """Call `callback()` once the transaction has been settled (committed or not)."""
+        if self._ended is None:
+            self._ended = []
+        self._ended.append(callback)
+
+    def will_commit(self, request: Request) -> bool:
+        """Whether the rule commits the open transaction, if nothing fails from here on."""
+        return self._rule.commits(request, None)
 
     def began(self, connection: Connection) -> None:
         """A transaction (not a savepoint) has begun on `connection`."""

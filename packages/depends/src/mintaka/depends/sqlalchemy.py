@@ -39,6 +39,8 @@ except ImportError as error:  # pragma: no cover - exercised with SQLAlchemy hid
     ) from error
 
 from mintaka.depends._effects import CommitWhen
+from mintaka.depends._idempotency import REPLAYED_HEADER, idempotent_requests
+from mintaka.depends._idempotency_table import IdempotencyKeys
 from mintaka.depends._on_commit import on_commit
 from mintaka.depends._session import (
     PARTIAL_COMMIT_HEADER,
@@ -50,10 +52,13 @@ from mintaka.depends._session import (
 
 __all__ = [
     "PARTIAL_COMMIT_HEADER",
+    "REPLAYED_HEADER",
     "CommitRule",
     "CommitWhen",
     "ExplicitCommits",
+    "IdempotencyKeys",
     "SessionDependency",
+    "idempotent_requests",
     "on_commit",
     "transactional_session",
 ]

@@ -1,0 +1,174 @@
+"""What an `Idempotency-Key` costs a create, measured side by side in one process.
+
+Two targets (from the issue "Idempotent POSTs"):
+
+1. A request that carries a new key costs at most 1.15x the same request on the same route
+   without `idempotent_requests` (one more row, inserted in the same transaction).
+2. A request whose key is already stored (a replay) costs less than running the endpoint:
+   below 1.0x the request without the feature.
+
+Every app is FastAPI with one `POST /orders/{n}` on `ResponseScopedRoute` and an async
+`transactional_session` of its own on the same SQLite file; the endpoint inserts one
+order row. Each request of the first two variants has a path and a key of its own; the
+replayed variant sends one stored key again. The variants run in interleaved rounds whose
+order rotates, timed by raw ASGI calls; the verdict is the median of the per-round
+ratios, printed with their quartiles.
+
+Run it with `hatch run bench:idempotency`.
+"""
+
+import argparse
+import asyncio
+import gc
+import itertools
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import fastapi
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from benchmarks.response_scope_cost import SCOPE, Variant, compare, discard, receive
+from mintaka.core.fastapi import ResponseScopedRoute
+from mintaka.depends.sqlalchemy import IdempotencyKeys, idempotent_requests, transactional_session
+
+NEW_KEY_TARGET = 1.15
+REPLAY_TARGET = 1.0
+
+
+class Base(DeclarativeBase):
+    """The benchmark's tables."""
+
+
+class Order(Base):
+    """One order row per request that runs the endpoint."""
+
+    __tablename__ = f"bench_orders_{uuid.uuid4().hex[:8]}"  # a shared PostgreSQL too
+    id: Mapped[str] = mapped_column(primary_key=True)
+
+
+def orders_app(url: str, keys: IdempotencyKeys | None) -> FastAPI:
+    """`POST /orders/{n}` inserts order `n`; idempotent when `keys` is given."""
+    get_session = transactional_session(async_sessionmaker(create_async_engine(url)))
+    router = APIRouter(route_class=ResponseScopedRoute)
+    dependencies = [] if keys is None else [Depends(idempotent_requests(get_session, keys))]
+
+    @router.post("/orders/{n}", status_code=201, dependencies=dependencies)
+    async def create(n: str, db: Annotated[AsyncSession, Depends(get_session)]) -> dict[str, str]:
+        db.add(Order(id=n))
+        await db.flush()
+        return {"id": n}
+
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+class Requests:
+    """Calls an app with a path and a key of its own per request, or always the same."""
+
+    counter = itertools.count()
+
+    def __init__(self, app: FastAPI, name: str, *, same: bool = False) -> None:
+        self.app = app
+        self.name = name
+        self.same = same
+        self.statuses: set[int] = set()
+
+    async def __call__(self, _scope: Any, receive_: Any, send: Any) -> None:
+        """Send one request to the app, with this variant's path and key."""
+        n = "replayed" if self.same else f"{self.name}-{next(self.counter)}"
+        scope = {
+            **SCOPE,
+            "method": "POST",
+            "path": f"/orders/{n}",
+            "raw_path": f"/orders/{n}".encode(),
+            "headers": [(b"host", b"bench"), (b"idempotency-key", n.encode())],
+        }
+
+        async def keep(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.statuses.add(message["status"])
+            await send(message)
+
+        await self.app(scope, receive_, keep)
+
+
+async def run(found: list[Variant], rounds: int, requests: int, warmup: int) -> None:
+    """Interleaved rounds, rotating the order, as `response_scope_cost.measure` does."""
+    for round_number in range(warmup + rounds):
+        shift = round_number % len(found)
+        for variant in found[shift:] + found[:shift]:
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(requests):
+                await variant.app(SCOPE, receive, discard)
+            if round_number >= warmup:
+                variant.times.append((time.perf_counter() - start) / requests)
+
+
+async def measure_at(
+    url: str, args: argparse.Namespace
+) -> tuple[list[Variant], list[Requests], int]:
+    """Create the tables at `url`, run the three variants, drop the tables."""
+    keys = IdempotencyKeys(name=f"bench_keys_{uuid.uuid4().hex[:8]}")
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+        await connection.run_sync(keys.create)
+    requests = [
+        Requests(orders_app(url, None), "plain"),
+        Requests(orders_app(url, keys), "new"),
+        Requests(orders_app(url, keys), "again", same=True),
+    ]
+    found = [
+        Variant("no Idempotency-Key feature", requests[0]),
+        Variant("a new Idempotency-Key", requests[1]),
+        Variant("a replayed Idempotency-Key", requests[2]),
+    ]
+    try:
+        await run(found, args.rounds, args.requests, args.warmup)
+        async with engine.connect() as connection:
+            stored = len((await connection.execute(keys.table.select())).all())
+    finally:
+        async with engine.begin() as connection:
+            await connection.run_sync(keys.table.drop)
+            await connection.run_sync(Base.metadata.drop_all)
+        await engine.dispose()
+    return found, requests, stored
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, print the medians and both ratios; return 1 when a target is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=60, help="measured rounds (60)")
+    parser.add_argument("--requests", type=int, default=50, help="requests per variant and round")
+    parser.add_argument("--warmup", type=int, default=3, help="rounds run but not counted")
+    parser.add_argument(
+        "--postgres", default="", help="a postgresql+asyncpg:// URL instead of a SQLite file"
+    )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
+        url = args.postgres or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        found, requests, stored = asyncio.run(measure_at(url, args))
+    where = "PostgreSQL" if args.postgres else "SQLite file"
+    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, {where}")
+    for variant in found:
+        print(f"  {variant.name:<28}  {variant.median * 1e6:8.2f} µs/request (median)")
+    statuses = tuple(each.statuses for each in requests)
+    print(f"  statuses: {[sorted(s) for s in statuses]}; keys stored: {stored}")
+    if statuses != ({201}, {201}, {201}) or not stored:
+        print("a variant did not answer 201 every time; the benchmark is broken")
+        return 2
+    met = compare("new key: idempotent / without", found[1], found[0], NEW_KEY_TARGET)
+    met &= compare("replay:  replayed / running the endpoint", found[2], found[0], REPLAY_TARGET)
+    return int(not met)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
