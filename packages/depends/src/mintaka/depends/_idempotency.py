@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,8 +37,7 @@ from mintaka.depends._idempotency_table import MAX_KEY_LENGTH, IdempotencyKeys
 from mintaka.depends._session import _Transaction, transaction_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
-    from types import TracebackType
+    from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -194,51 +194,34 @@ class _Claim:
         )
 
 
-class _StoreBeforeCommit:
-    """Exits from the response stack before the session commits: inserts the response."""
+@asynccontextmanager
+async def _stored_before_commit(
+    claim: _Claim, session: AsyncSession | Session, context: _Transaction, request: Request
+) -> AsyncIterator[None]:
+    """Store the response just before the session commits (entered after the session).
 
-    def __init__(
-        self,
-        claim: _Claim,
-        session: AsyncSession | Session,
-        context: _Transaction,
-        request: Request,
-    ) -> None:
-        self.claim = claim
-        self.session = session
-        self.context = context
-        self.request = request
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is not None:
-            return
-        status = response_status(self.request)
-        if status is None or not self.context.will_commit(self.request):
-            return
-        response = response_object(self.request)
-        if not isinstance(response, Response) or not hasattr(response, "body"):
-            raise TypeError(
-                f"{describe_request(self.request.scope)} is idempotent, but its response "
-                f"({type(response).__qualname__}) has no body in memory to store: return "
-                "a plain Response or data, not a StreamingResponse or FileResponse."
-            )
-        try:
-            await _on_sync(self.session, lambda s: self.claim.store(s, response))
-        except IntegrityError:
-            # Another request stored the key between our look-up and now (a look-up
-            # snapshot older than the lock, or a second process on SQLite): handle this
-            # one again, so that it replays that response, or answer 409.
-            if request_attempt(self.request) == 1:
-                raise HandleAgain("idempotency key stored meanwhile") from None
-            raise _in_flight(self.claim.key) from None
+    Its exit runs before the session's: when the transaction is about to commit, it
+    inserts the key and the response; an error from the endpoint skips it.
+    """
+    yield
+    if response_status(request) is None or not context.will_commit(request):
+        return
+    response = response_object(request)
+    if not isinstance(response, Response) or not hasattr(response, "body"):
+        raise TypeError(
+            f"{describe_request(request.scope)} is idempotent, but its response "
+            f"({type(response).__qualname__}) has no body in memory to store: return "
+            "a plain Response or data, not a StreamingResponse or FileResponse."
+        )
+    try:
+        await _on_sync(session, lambda s: claim.store(s, response))
+    except IntegrityError:
+        # Another request stored the key between our look-up and now (a look-up
+        # snapshot older than the lock, or a second process on SQLite): handle this
+        # one again, so that it replays that response, or answer 409.
+        if request_attempt(request) == 1:
+            raise HandleAgain("idempotency key stored meanwhile") from None
+        raise _in_flight(claim.key) from None
 
 
 async def _on_sync(session: AsyncSession | Session, work: Callable[[Session], Any]) -> Any:
@@ -379,7 +362,7 @@ def idempotent_requests(
                 )
             raise RespondEarly(stored.response())
         await response_stack(request).enter_async_context(
-            _StoreBeforeCommit(claim, session, context, request)
+            _stored_before_commit(claim, session, context, request)
         )
 
     return idempotency_key
