@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
@@ -197,6 +198,62 @@ async def test_on_postgresql_a_second_worker_sees_the_key_in_flight_too(
     assert header(after, REPLAYED_HEADER) == "true"
     assert (first_worker.runs, second_worker.runs) == (1, 0)
     assert await database.keys() == ["a-1"]
+
+
+def store_meanwhile(orders: Any, database: "Database", key: str, fingerprint: str) -> None:
+    """When the endpoint next runs, commit `key` from another connection, as another
+    process would between this request's look-up and its commit."""
+    engine = database.sync_app_engine()
+    next_run = orders.runs + 1
+
+    def commit_key(run: int) -> None:
+        if run != next_run:
+            return
+        with engine.begin() as connection:
+            connection.execute(
+                orders.keys.table.insert().values(
+                    scope="",
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=201,
+                    headers=json.dumps({"content-type": "application/json"}),
+                    body=b'{"stored": "meanwhile"}',
+                    created_at=0.0,
+                    expires_at=4.0e9,
+                )
+            )
+        engine.dispose()
+
+    orders.on_run = commit_key
+
+
+async def fingerprint_of(orders: Any, key: str) -> str:
+    async with orders.database.observer.connect() as connection:
+        table = orders.keys.table
+        found = await connection.execute(select(table.c.fingerprint).where(table.c.key == key))
+        return str(found.scalar_one())
+
+
+@pytest.mark.parametrize("same_request", [True, False], ids=["same-request", "other-request"])
+async def test_a_key_stored_between_the_look_up_and_the_commit_is_met_and_answered(
+    orders: Any, database: "Database", same_request: bool
+) -> None:
+    app = await create_table(orders())
+    reference = await app.post("/orders/a", key=b"ref")  # its fingerprint: POST /orders/a {}
+    fingerprint = await fingerprint_of(app, "ref") if same_request else "0" * 64
+    store_meanwhile(app, database, "k-1", fingerprint)
+
+    answered = await app.post("/orders/a", key=b"k-1")
+
+    assert reference.status == 201
+    if same_request:
+        assert (answered.status, answered.body) == (201, b'{"stored": "meanwhile"}')
+        assert header(answered, REPLAYED_HEADER) == "true"
+    else:
+        assert answered.status == 422
+    assert app.runs == 2  # the reference, and the attempt whose write was rolled back
+    assert await database.keys() == ["a-1"]
+    assert await app.stored() == 2
 
 
 async def test_a_request_handled_again_after_a_conflict_is_not_409_against_its_own_claim(

@@ -18,16 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import Depends, Request
-from sqlalchemy import (
-    and_,
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import Table, and_, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
@@ -41,8 +37,7 @@ from mintaka.depends._idempotency_table import MAX_KEY_LENGTH, IdempotencyKeys
 from mintaka.depends._session import _Transaction, transaction_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
-    from types import TracebackType
+    from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 
     from sqlalchemy.orm import Session
 
@@ -91,7 +86,8 @@ def _parse_key(raw: str, header: str) -> str:
 
 def _fingerprint(request: Request, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.url.path.encode(), request.url.query.encode()):
+    scope = request.scope
+    for part in (request.method.encode(), scope["path"].encode(), scope["query_string"]):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     digest.update(body)
@@ -103,12 +99,40 @@ def _lock_id(scope: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+class _Statements:
+    """The claim's statements, built once per table, their values sent as parameters.
+
+    Built per request, each statement cost SQLAlchemy a new cache key (a walk of the whole
+    statement) on every request; built once, the key and the compiled form are reused.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        where = and_(table.c.scope == bindparam("scope"), table.c.key == bindparam("key"))
+        columns = (
+            table.c.fingerprint,
+            table.c.status,
+            table.c.headers,
+            table.c.body,
+            table.c.expires_at,
+        )
+        self.look_up = select(*columns).where(where)
+        # PostgreSQL: the advisory lock and the look-up in one statement (one round trip).
+        lock = func.pg_try_advisory_xact_lock(bindparam("lock")).label("locked")
+        claim = select(lock).subquery()
+        self.lock_and_look_up = select(claim.c.locked, *columns).select_from(
+            claim.outerjoin(table, where)
+        )
+        self.delete = delete(table).where(where)
+        self.insert = table.insert()
+
+
 class _Claim:
     """One request's claim on a key: looked up first, stored just before the commit."""
 
     def __init__(
         self,
-        keys: IdempotencyKeys,
+        statements: _Statements,
         *,
         scope: str,
         key: str,
@@ -116,7 +140,7 @@ class _Claim:
         expires_after: float,
         stored_headers: Sequence[str],
     ) -> None:
-        self.keys = keys
+        self.statements = statements
         self.scope = scope
         self.key = key
         self.fingerprint = fingerprint
@@ -131,31 +155,22 @@ class _Claim:
         the insert before the commit then meets it, and the request is handled again.
         """
         connection = session.connection()
-        table = self.keys.table
-        where = and_(table.c.scope == self.scope, table.c.key == self.key)
-        columns = (
-            table.c.fingerprint,
-            table.c.status,
-            table.c.headers,
-            table.c.body,
-            table.c.expires_at,
-        )
+        statements = self.statements
+        where = {"scope": self.scope, "key": self.key}
         row: Any
         if connection.dialect.name == "postgresql":
-            lock = func.pg_try_advisory_xact_lock(_lock_id(self.scope, self.key))
-            claim = select(lock.label("locked")).subquery()
             found = connection.execute(
-                select(claim.c.locked, *columns).select_from(claim.outerjoin(table, where))
+                statements.lock_and_look_up, {**where, "lock": _lock_id(self.scope, self.key)}
             ).first()
             if found is None or not found.locked:
                 return False, None
             row = found if found.fingerprint is not None else None
         else:
-            row = connection.execute(select(*columns).where(where)).first()
+            row = connection.execute(statements.look_up, where).first()
         if row is None:
             return True, None
         if row.expires_at <= time.time():
-            connection.execute(delete(table).where(where))
+            connection.execute(statements.delete, where)
             return True, None
         return True, _Stored(row.fingerprint, row.status, row.headers, row.body)
 
@@ -165,64 +180,48 @@ class _Claim:
         }
         now = time.time()
         session.connection().execute(
-            self.keys.table.insert().values(
-                scope=self.scope,
-                key=self.key,
-                fingerprint=self.fingerprint,
-                status=response.status_code,
-                headers=json.dumps(headers),
-                body=bytes(response.body),
-                created_at=now,
-                expires_at=now + self.expires_after,
-            )
+            self.statements.insert,
+            {
+                "scope": self.scope,
+                "key": self.key,
+                "fingerprint": self.fingerprint,
+                "status": response.status_code,
+                "headers": json.dumps(headers),
+                "body": bytes(response.body),
+                "created_at": now,
+                "expires_at": now + self.expires_after,
+            },
         )
 
 
-class _StoreBeforeCommit:
-    """Exits from the response stack before the session commits: inserts the response."""
+@asynccontextmanager
+async def _stored_before_commit(
+    claim: _Claim, session: AsyncSession | Session, context: _Transaction, request: Request
+) -> AsyncIterator[None]:
+    """Store the response just before the session commits (entered after the session).
 
-    def __init__(
-        self,
-        claim: _Claim,
-        session: AsyncSession | Session,
-        context: _Transaction,
-        request: Request,
-    ) -> None:
-        self.claim = claim
-        self.session = session
-        self.context = context
-        self.request = request
-
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc is not None:
-            return
-        status = response_status(self.request)
-        if status is None or not self.context.will_commit(self.request):
-            return
-        response = response_object(self.request)
-        if not isinstance(response, Response) or not hasattr(response, "body"):
-            raise TypeError(
-                f"{describe_request(self.request.scope)} is idempotent, but its response "
-                f"({type(response).__qualname__}) has no body in memory to store: return "
-                "a plain Response or data, not a StreamingResponse or FileResponse."
-            )
-        try:
-            await _on_sync(self.session, lambda s: self.claim.store(s, response))
-        except IntegrityError:
-            # Another request stored the key between our look-up and now (a look-up
-            # snapshot older than the lock, or a second process on SQLite): handle this
-            # one again, so that it replays that response, or answer 409.
-            if request_attempt(self.request) == 1:
-                raise HandleAgain("idempotency key stored meanwhile") from None
-            raise _in_flight(self.claim.key) from None
+    Its exit runs before the session's: when the transaction is about to commit, it
+    inserts the key and the response; an error from the endpoint skips it.
+    """
+    yield
+    if response_status(request) is None or not context.will_commit(request):
+        return
+    response = response_object(request)
+    if not isinstance(response, Response) or not hasattr(response, "body"):
+        raise TypeError(
+            f"{describe_request(request.scope)} is idempotent, but its response "
+            f"({type(response).__qualname__}) has no body in memory to store: return "
+            "a plain Response or data, not a StreamingResponse or FileResponse."
+        )
+    try:
+        await _on_sync(session, lambda s: claim.store(s, response))
+    except IntegrityError:
+        # Another request stored the key between our look-up and now (a look-up
+        # snapshot older than the lock, or a second process on SQLite): handle this
+        # one again, so that it replays that response, or answer 409.
+        if request_attempt(request) == 1:
+            raise HandleAgain("idempotency key stored meanwhile") from None
+        raise _in_flight(claim.key) from None
 
 
 async def _on_sync(session: AsyncSession | Session, work: Callable[[Session], Any]) -> Any:
@@ -313,6 +312,7 @@ def idempotent_requests(
     lifetime = expires_after.total_seconds()
     kept_headers = tuple(name.lower() for name in stored_headers)
     store_id = id(keys)
+    statements = _Statements(keys.table)
 
     async def idempotency_key(
         request: Request,
@@ -332,7 +332,7 @@ def idempotent_requests(
             raise HTTPException(413, f"The request body is over {max_body} bytes.")
         subject = scope(request) if scope is not None else ""
         claim = _Claim(
-            keys,
+            statements,
             scope=subject,
             key=key,
             fingerprint=_fingerprint(request, body),
@@ -362,7 +362,7 @@ def idempotent_requests(
                 )
             raise RespondEarly(stored.response())
         await response_stack(request).enter_async_context(
-            _StoreBeforeCommit(claim, session, context, request)
+            _stored_before_commit(claim, session, context, request)
         )
 
     return idempotency_key
