@@ -19,21 +19,27 @@ Run it with `hatch run bench:idempotency`.
 
 import argparse
 import asyncio
-import gc
 import itertools
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
-import fastapi
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from benchmarks.response_scope_cost import SCOPE, Variant, compare, discard, receive
+from benchmarks.response_scope_cost import (
+    SCOPE,
+    Variant,
+    arguments,
+    compare,
+    discard,
+    interleave,
+    print_medians,
+    receive,
+)
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import IdempotencyKeys, idempotent_requests, transactional_session
 
@@ -101,15 +107,14 @@ class Requests:
 
 async def run(found: list[Variant], rounds: int, requests: int, warmup: int) -> None:
     """Interleaved rounds, rotating the order, as `response_scope_cost.measure` does."""
-    for round_number in range(warmup + rounds):
-        shift = round_number % len(found)
-        for variant in found[shift:] + found[:shift]:
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(requests):
-                await variant.app(SCOPE, receive, discard)
-            if round_number >= warmup:
-                variant.times.append((time.perf_counter() - start) / requests)
+
+    async def block(variant: Variant) -> float:
+        start = time.perf_counter()
+        for _ in range(requests):
+            await variant.app(SCOPE, receive, discard)
+        return (time.perf_counter() - start) / requests
+
+    await interleave(found, rounds, warmup, block)
 
 
 async def measure_at(
@@ -145,10 +150,7 @@ async def measure_at(
 
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the medians and both ratios; return 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=60, help="measured rounds (60)")
-    parser.add_argument("--requests", type=int, default=50, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=3, help="rounds run but not counted")
+    parser = arguments(__doc__.splitlines()[0], rounds=60, requests=50, warmup=3)
     parser.add_argument(
         "--postgres", default="", help="a postgresql+asyncpg:// URL instead of a SQLite file"
     )
@@ -156,10 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
         url = args.postgres or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         found, requests, stored = asyncio.run(measure_at(url, args))
-    where = "PostgreSQL" if args.postgres else "SQLite file"
-    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, {where}")
-    for variant in found:
-        print(f"  {variant.name:<28}  {variant.median * 1e6:8.2f} µs/request (median)")
+    print_medians(found, "PostgreSQL" if args.postgres else "SQLite file", width=28)
     statuses = tuple(each.statuses for each in requests)
     print(f"  statuses: {[sorted(s) for s in statuses]}; keys stored: {stored}")
     if statuses != ({201}, {201}, {201}) or not stored:
