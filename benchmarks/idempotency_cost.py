@@ -20,12 +20,14 @@ Run it with `hatch run bench:idempotency`.
 import argparse
 import asyncio
 import itertools
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
+import fastapi
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -37,7 +39,6 @@ from benchmarks.response_scope_cost import (
     compare,
     discard,
     interleave,
-    print_medians,
     receive,
 )
 from mintaka.core.fastapi import ResponseScopedRoute
@@ -158,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
         url = args.postgres or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         found, requests, stored = asyncio.run(measure_at(url, args))
-    print_medians(found, "PostgreSQL" if args.postgres else "SQLite file", width=28)
+    where = "PostgreSQL" if args.postgres else "SQLite file"
+    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, {where}")
+    for variant in found:
+        print(f"  {variant.name:<28}  {variant.median * 1e6:8.2f} µs/request (median)")
     statuses = tuple(each.statuses for each in requests)
     print(f"  statuses: {[sorted(s) for s in statuses]}; keys stored: {stored}")
     if statuses != ({201}, {201}, {201}) or not stored:

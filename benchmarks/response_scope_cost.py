@@ -246,10 +246,10 @@ def report(found: list[Variant], *, has_scope: bool) -> int:
     return int(not met)
 
 
-def print_medians(found: list[Variant], where: str, width: int = 0) -> None:
+def print_medians(found: list[Variant], where: str) -> None:
     """The versions, the database (`where`) and each variant's median time per request."""
     print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, {where}")
-    width = width or max(len(variant.name) for variant in found)
+    width = max(len(variant.name) for variant in found)
     for variant in found:
         print(f"  {variant.name:<{width}}  {variant.median * 1e6:8.2f} µs/request (median)")
 
