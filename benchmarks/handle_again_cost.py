@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from benchmarks.middleware_cost import Variant, measure, read_notes_with_context, verdict
+from benchmarks.response_scope_cost import arguments
 from mintaka.core.asgi import ResponseScopeMiddleware
 from mintaka.depends.sqlalchemy import transactional_session
 
@@ -96,11 +97,9 @@ async def run(args: argparse.Namespace, found: list[Variant], folder: str) -> No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=BASELINE, help=f"git revision ({BASELINE})")
-    parser.add_argument("--rounds", type=int, default=100, help="measured rounds (100)")
-    parser.add_argument("--requests", type=int, default=100, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=5, help="rounds run but not counted")
+    parser = arguments(
+        __doc__.splitlines()[0], rounds=100, requests=100, warmup=5, baseline=BASELINE
+    )
     args = parser.parse_args(argv)
     found: list[Variant] = []
     with tempfile.TemporaryDirectory() as folder:

@@ -27,7 +27,6 @@ Run it with `hatch run bench:idempotency`.
 
 import argparse
 import asyncio
-import gc
 import itertools
 import sys
 import tempfile
@@ -42,7 +41,15 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from benchmarks.response_scope_cost import SCOPE, Variant, compare, discard, receive
+from benchmarks.response_scope_cost import (
+    SCOPE,
+    Variant,
+    arguments,
+    compare,
+    discard,
+    interleave,
+    receive,
+)
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import IdempotencyKeys, idempotent_requests, transactional_session
 
@@ -172,15 +179,14 @@ class Requests:
 
 async def run(found: list[Variant], rounds: int, requests: int, warmup: int) -> None:
     """Interleaved rounds, rotating the order, as `response_scope_cost.measure` does."""
-    for round_number in range(warmup + rounds):
-        shift = round_number % len(found)
-        for variant in found[shift:] + found[:shift]:
-            gc.collect()
-            start = time.perf_counter()
-            for _ in range(requests):
-                await variant.app(SCOPE, receive, discard)
-            if round_number >= warmup:
-                variant.times.append((time.perf_counter() - start) / requests)
+
+    async def block(variant: Variant) -> float:
+        start = time.perf_counter()
+        for _ in range(requests):
+            await variant.app(SCOPE, receive, discard)
+        return (time.perf_counter() - start) / requests
+
+    await interleave(found, rounds, warmup, block)
 
 
 async def measure_at(
@@ -217,10 +223,7 @@ async def measure_at(
 
 def main(argv: list[str] | None = None) -> int:
     """Measure, print the medians and both ratios; return 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=60, help="measured rounds (60)")
-    parser.add_argument("--requests", type=int, default=50, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=3, help="rounds run but not counted")
+    parser = arguments(__doc__.splitlines()[0], rounds=60, requests=50, warmup=3)
     parser.add_argument(
         "--postgres", default="", help="a postgresql+asyncpg:// URL instead of a SQLite file"
     )

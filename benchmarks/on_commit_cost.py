@@ -23,7 +23,6 @@ median of the per-round ratios, printed with their quartiles.
 Run it with `hatch run bench:on-commit` from a git checkout.
 """
 
-import argparse
 import asyncio
 import importlib
 import subprocess
@@ -32,15 +31,12 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-import fastapi
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
 
-from benchmarks.response_scope_cost import Variant, compare, measure
-from benchmarks.session_cost import Base, Counter
+from benchmarks.response_scope_cost import Variant, arguments, compare, measure, print_medians
+from benchmarks.session_cost import Counter, counter_database
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import on_commit, transactional_session
 
@@ -124,13 +120,8 @@ def app_with(route_class: type[APIRoute], get_session: Any, effect: str, runs: R
 
 def variants(folder: Path, revision: str) -> tuple[list[Variant], Runs, Runs]:
     """The callback pair, then the no-callback pair; and the two effects' counters."""
-    path = folder / "bench.db"
-    engine = create_engine(f"sqlite:///{path}")
-    Base.metadata.create_all(engine)
-    with Session(engine) as session, session.begin():
-        session.add(Counter(id=1, count=3))
+    engine, url = counter_database(folder / "bench.db")
     engine.dispose()
-    url = f"sqlite+aiosqlite:///{path}"
 
     def maker() -> async_sessionmaker[AsyncSession]:
         return async_sessionmaker(create_async_engine(url))
@@ -160,10 +151,7 @@ def variants(folder: Path, revision: str) -> tuple[list[Variant], Runs, Runs]:
 
 def report(found: list[Variant], tasks: Runs, callbacks: Runs, revision: str) -> int:
     """Print the medians and both ratios; return 1 when a target is missed."""
-    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, SQLite file")
-    width = max(len(variant.name) for variant in found)
-    for variant in found:
-        print(f"  {variant.name:<{width}}  {variant.median * 1e6:8.2f} µs/request (median)")
+    print_medians(found, "SQLite file")
     print(f"  effects run: {tasks.count} by the tasks, {callbacks.count} by the callbacks")
     if tasks.count != callbacks.count or not callbacks.count:
         print("the callbacks and the tasks did not run alike; the benchmark is broken")
@@ -174,11 +162,9 @@ def report(found: list[Variant], tasks: Runs, callbacks: Runs, revision: str) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=BASELINE, help=f"git revision ({BASELINE})")
-    parser.add_argument("--rounds", type=int, default=100, help="measured rounds (100)")
-    parser.add_argument("--requests", type=int, default=100, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=5, help="rounds run but not counted")
+    parser = arguments(
+        __doc__.splitlines()[0], rounds=100, requests=100, warmup=5, baseline=BASELINE
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
         found, tasks, callbacks = variants(Path(folder), args.baseline)

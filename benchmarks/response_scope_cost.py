@@ -176,18 +176,32 @@ async def cyclic_garbage(app: ASGIApp, requests: int = 200) -> float:
         gc.enable()
 
 
-async def measure(found: list[Variant], rounds: int, requests: int, warmup: int) -> None:
-    for variant in found:
-        await check(variant)
-        variant.garbage = await cyclic_garbage(variant.app)
+async def interleave(
+    found: list[Variant], rounds: int, warmup: int, block: Callable[[Variant], Awaitable[float]]
+) -> None:
+    """`warmup + rounds` rounds of one timed `block` per variant, in a rotated order.
+
+    `block` returns seconds per request; the first `warmup` rounds are not kept.
+    """
     for round_number in range(warmup + rounds):
         shift = round_number % len(found)
         for variant in found[shift:] + found[:shift]:
             # The collector stays on, as in production; each block starts from a clean heap.
             gc.collect()
-            per_request = await time_requests(variant.app, requests)
+            per_request = await block(variant)
             if round_number >= warmup:
                 variant.times.append(per_request)
+
+
+async def measure(found: list[Variant], rounds: int, requests: int, warmup: int) -> None:
+    for variant in found:
+        await check(variant)
+        variant.garbage = await cyclic_garbage(variant.app)
+
+    async def block(variant: Variant) -> float:
+        return await time_requests(variant.app, requests)
+
+    await interleave(found, rounds, warmup, block)
 
 
 def compare(label: str, ours: Variant, theirs: Variant, target: float) -> bool:
@@ -232,11 +246,34 @@ def report(found: list[Variant], *, has_scope: bool) -> int:
     return int(not met)
 
 
+def print_medians(found: list[Variant], where: str) -> None:
+    """The versions, the database (`where`) and each variant's median time per request."""
+    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, {where}")
+    width = max(len(variant.name) for variant in found)
+    for variant in found:
+        print(f"  {variant.name:<{width}}  {variant.median * 1e6:8.2f} µs/request (median)")
+
+
+def arguments(
+    description: str, *, rounds: int, requests: int, warmup: int, baseline: str = ""
+) -> argparse.ArgumentParser:
+    """The options of a side-by-side benchmark, with its defaults; `--baseline` if given one.
+
+    The script adds its own options to the parser and parses them.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    if baseline:
+        parser.add_argument("--baseline", default=baseline, help=f"git revision ({baseline})")
+    parser.add_argument("--rounds", type=int, default=rounds, help=f"measured rounds ({rounds})")
+    parser.add_argument(
+        "--requests", type=int, default=requests, help="requests per variant and round"
+    )
+    parser.add_argument("--warmup", type=int, default=warmup, help="rounds run but not counted")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=250, help="measured rounds (250)")
-    parser.add_argument("--requests", type=int, default=300, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=10, help="rounds run but not counted")
+    parser = arguments(__doc__.splitlines()[0], rounds=250, requests=300, warmup=10)
     args = parser.parse_args(argv)
     found, has_scope = variants()
     asyncio.run(measure(found, args.rounds, args.requests, args.warmup))

@@ -20,26 +20,21 @@ Two figures (from the issue "Conflicts retried before the client hears anything"
 Run it with `hatch run bench:retries` from a git checkout.
 """
 
-import argparse
 import asyncio
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
-import fastapi
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session
 
 from benchmarks.on_commit_cost import baseline_at
-from benchmarks.response_scope_cost import Variant, compare, measure
-from benchmarks.session_cost import Base, Counter
+from benchmarks.response_scope_cost import Variant, arguments, compare, measure, print_medians
+from benchmarks.session_cost import Counter, counter_database
 from mintaka.core import request_attempt
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends._conflicts import FIRST_DELAY
@@ -133,21 +128,15 @@ async def one_retry_latency(app: FastAPI, requests: int) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=BASELINE, help=f"git revision ({BASELINE})")
-    parser.add_argument("--rounds", type=int, default=100, help="measured rounds (100)")
-    parser.add_argument("--requests", type=int, default=100, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=5, help="rounds run but not counted")
+    parser = arguments(
+        __doc__.splitlines()[0], rounds=100, requests=100, warmup=5, baseline=BASELINE
+    )
     parser.add_argument("--writes", type=int, default=200, help="writes of each kind (200)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
         path = Path(folder) / "bench.db"
-        engine = create_engine(f"sqlite:///{path}")
-        Base.metadata.create_all(engine)
-        with Session(engine) as session, session.begin():
-            session.add(Counter(id=1, count=3))
+        engine, url = counter_database(path)
         engine.dispose()
-        url = f"sqlite+aiosqlite:///{path}"
 
         def maker() -> async_sessionmaker[AsyncSession]:
             return async_sessionmaker(create_async_engine(url))
@@ -167,10 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             clean, retried = asyncio.run(one_retry_latency(write_app(url, lock), args.writes))
         finally:
             lock.close()
-    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, SQLite file")
-    width = max(len(variant.name) for variant in found)
-    for variant in found:
-        print(f"  {variant.name:<{width}}  {variant.median * 1e6:8.2f} µs/request (median)")
+    print_medians(found, "SQLite file")
     met = compare(f"no conflict: retries=3 / code at {args.baseline}", found[2], found[0], TARGET)
     compare("no conflict: retries=3 / retries=0", found[2], found[1], TARGET)
     print(

@@ -18,22 +18,19 @@ Run it with `hatch run bench:sessions`, or for one FastAPI version
 `hatch run compat.py3.11-0.121.0:python -m benchmarks.session_cost`.
 """
 
-import argparse
 import asyncio
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import fastapi
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from benchmarks.response_scope_cost import Variant, compare, measure
+from benchmarks.response_scope_cost import Variant, arguments, compare, measure, print_medians
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import transactional_session
 
@@ -76,15 +73,20 @@ def app_with(route_class: type[APIRoute], session: Any, *, sync: bool) -> FastAP
     return app
 
 
-def variants(folder: Path) -> tuple[list[Variant], bool]:
-    """The sync pair, then the async pair when FastAPI has `Depends(scope=...)`."""
-    path = folder / "bench.db"
+def counter_database(path: Path) -> tuple[Engine, str]:
+    """A SQLite file at `path` holding the counter row: its sync engine and aiosqlite URL."""
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
         session.add(Counter(id=1, count=3))
+    return engine, f"sqlite+aiosqlite:///{path}"
+
+
+def variants(folder: Path) -> tuple[list[Variant], bool]:
+    """The sync pair, then the async pair when FastAPI has `Depends(scope=...)`."""
+    engine, url = counter_database(folder / "bench.db")
     sync_maker = sessionmaker(engine)
-    async_maker = async_sessionmaker(create_async_engine(f"sqlite+aiosqlite:///{path}"))
+    async_maker = async_sessionmaker(create_async_engine(url))
 
     def sync_session() -> Iterator[Session]:
         with sync_maker() as session, session.begin():
@@ -122,10 +124,7 @@ def variants(folder: Path) -> tuple[list[Variant], bool]:
 
 def report(found: list[Variant], *, has_scope: bool) -> int:
     """Print the medians and both ratios; return 1 when a target is missed."""
-    print(f"FastAPI {fastapi.__version__}, Python {sys.version.split()[0]}, SQLite file")
-    width = max(len(variant.name) for variant in found)
-    for variant in found:
-        print(f"  {variant.name:<{width}}  {variant.median * 1e6:8.2f} µs/request (median)")
+    print_medians(found, "SQLite file")
     met = compare("sync:  mintaka / FastAPI sync yield", found[1], found[0], SYNC_TARGET)
     if not has_scope:
         print('async: skipped, Depends(scope="function") needs FastAPI >= 0.121')
@@ -137,10 +136,7 @@ def report(found: list[Variant], *, has_scope: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=100, help="measured rounds (100)")
-    parser.add_argument("--requests", type=int, default=100, help="requests per variant and round")
-    parser.add_argument("--warmup", type=int, default=5, help="rounds run but not counted")
+    parser = arguments(__doc__.splitlines()[0], rounds=100, requests=100, warmup=5)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mintaka-bench-") as folder:
         found, has_scope = variants(Path(folder))

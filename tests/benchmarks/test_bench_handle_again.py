@@ -4,43 +4,19 @@ It loads the middleware of an older commit from git; a clone without that commit
 shallow one) cannot run it, and the test says so. Timing values are never asserted.
 """
 
-import re
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from testing.environ import untraced
+from tests.benchmarks._run import assert_ratios, require_commit, run_benchmark
 
 pytest.importorskip("fastapi", reason="the benchmark measures FastAPI apps")
 
 pytestmark = [pytest.mark.integration]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_the_handle_again_benchmark_prints_both_ratios() -> None:
     from benchmarks.handle_again_cost import BASELINE
 
-    known = subprocess.run(
-        ["git", "cat-file", "-e", f"{BASELINE}^{{commit}}"],
-        cwd=ROOT,
-        check=False,
-    )
-    if known.returncode != 0:
-        pytest.skip(f"this clone does not hold commit {BASELINE}, the benchmark's baseline")
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.handle_again_cost", "--rounds", "4", "--requests", "3"],
-        cwd=ROOT,
-        env=untraced(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    require_commit(BASELINE)
+    output = run_benchmark("benchmarks.handle_again_cost", "--rounds", "4", "--requests", "3")
 
-    assert done.returncode in (0, 1), done.stderr  # 1: a ratio above target, not a crash
-    ratios = re.findall(r"this middleware / baseline = (\d+\.\d+)", done.stdout)
-    assert len(ratios) == 2, done.stdout
-    assert all(float(ratio) > 0 for ratio in ratios)
+    assert_ratios(r"this middleware / baseline = (\d+\.\d+)", output)

@@ -14,17 +14,16 @@ against the module's globals.
 
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Response
+from fastapi import Depends, FastAPI, Header
 from pydantic import BaseModel
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from mintaka.depends.sqlalchemy import IdempotencyKeys, idempotent_requests, transactional_session
 from mintaka.router import Router
+from tests.integration._app import serving
 
 
 def proof_tables(prefix: str) -> tuple[MetaData, Table, IdempotencyKeys]:
@@ -75,15 +74,4 @@ def create_app() -> FastAPI:
         )
         return {"order": order_id, "item": order.item}
 
-    @router.get("/health")
-    async def health() -> Response:
-        return Response(status_code=204)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(router)
-    return app
+    return serving(router, engine)

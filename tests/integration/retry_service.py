@@ -24,16 +24,15 @@ import asyncio
 import logging
 import os
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Response
+from fastapi import Depends, FastAPI
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from mintaka.depends.sqlalchemy import transactional_session
 from mintaka.router import Router
+from tests.integration._app import serving
 
 LOCK_GAP = 0.005
 """Seconds between a pair's two updates: long enough for opposite orders to interleave."""
@@ -100,16 +99,4 @@ def create_app() -> FastAPI:
     async def read_calls() -> dict[str, int]:
         return dict(calls)
 
-    @router.get("/health")
-    async def health() -> Response:
-        return Response(status_code=204)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await serializable.dispose()
-        await read_committed.dispose()
-
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(router)
-    return app
+    return serving(router, serializable, read_committed)

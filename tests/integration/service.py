@@ -23,7 +23,6 @@ against the module's globals, and the session types here are local to `build_app
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -51,6 +50,7 @@ from sqlalchemy.orm import registry
 from mintaka.depends import response_scoped_dependency
 from mintaka.depends.sqlalchemy import on_commit, transactional_session
 from mintaka.router import Router
+from tests.integration._app import serving
 
 SessionKind = Literal["mintaka", "plain"]
 
@@ -299,13 +299,7 @@ def build_app(
             await connection.scalar(select(func.count()).select_from(items))
         return Response(status_code=204)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await engine.dispose()
-
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(router)
+    app = serving(router, engine, health=False)
     app.add_exception_handler(IntegrityError, conflict)
     if kind == "mintaka" and effects_log is not None:
         add_effects(app, Session, item_class, diagnostics, effects_log)

@@ -28,13 +28,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-import anyio
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from tests.integration._database import POSTGRES_URL_VARIABLE, postgres_url
+from tests.integration._postgres import PROOF_MARKS, postgres_tables
 from tests.integration._server import Server, serve
 from tests.integration._traffic import one_connection_per_request, run_limited
 from tests.integration.retry_service import counters_table
@@ -46,12 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.server,
-    pytest.mark.postgres,
-    pytest.mark.anyio,
-]
+pytestmark = PROOF_MARKS
 
 APP = "tests.integration.retry_service:create_app"
 REQUESTS = 200
@@ -82,22 +74,9 @@ class Counters:
 
 @pytest.fixture(scope="module")
 def counters() -> Iterator[Counters]:
-    url = postgres_url()
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set; the proof needs PostgreSQL")
     table = counters_table(f"mintaka_retry_{uuid.uuid4().hex[:10]}")
-    observer = create_async_engine(url, poolclass=NullPool)
-
-    async def run(statement: str) -> None:
-        async with observer.begin() as connection:
-            await connection.run_sync(getattr(table.metadata, statement))
-
-    anyio.run(run, "create_all")
-    try:
+    with postgres_tables(table.metadata) as (url, observer):
         yield Counters(url, table, observer)
-    finally:
-        anyio.run(run, "drop_all")
-        anyio.run(observer.dispose)
 
 
 @dataclass

@@ -25,11 +25,9 @@ from typing import TYPE_CHECKING
 import anyio
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from mintaka.depends.sqlalchemy import REPLAYED_HEADER
-from tests.integration._database import POSTGRES_URL_VARIABLE, postgres_url
+from tests.integration._postgres import PROOF_MARKS, postgres_tables
 from tests.integration._server import Server, serve
 from tests.integration._traffic import one_connection_per_request, run_limited
 from tests.integration.idempotency_service import proof_tables
@@ -38,17 +36,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import httpx
-    from sqlalchemy import MetaData, Table
+    from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from mintaka.depends.sqlalchemy import IdempotencyKeys
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.server,
-    pytest.mark.postgres,
-    pytest.mark.anyio,
-]
+pytestmark = PROOF_MARKS
 
 APP = "tests.integration.idempotency_service:create_app"
 CREATES = 500
@@ -73,25 +66,12 @@ class Proof:
 
 @pytest.fixture(scope="module")
 def proof() -> Iterator[Proof]:
-    url = postgres_url()
-    if not url:
-        pytest.skip(f"{POSTGRES_URL_VARIABLE} is not set; the proof needs PostgreSQL")
     prefix = f"mintaka_idem_{uuid.uuid4().hex[:10]}"
     metadata, orders, keys = proof_tables(prefix)
-    observer = create_async_engine(url, poolclass=NullPool)
-
-    async def run(tables: MetaData, statement: str) -> None:
-        async with observer.begin() as connection:
-            await connection.run_sync(getattr(tables, statement))
-
-    anyio.run(run, metadata, "create_all")
-    env = {"MINTAKA_PROOF_DATABASE_URL": url, "MINTAKA_PROOF_TABLES": prefix}
-    try:
+    with postgres_tables(metadata) as (url, observer):
+        env = {"MINTAKA_PROOF_DATABASE_URL": url, "MINTAKA_PROOF_TABLES": prefix}
         with serve(APP, env, workers=2) as server:
             yield Proof(server, orders, keys, observer)
-    finally:
-        anyio.run(run, metadata, "drop_all")
-        anyio.run(observer.dispose)
 
 
 async def send(
