@@ -32,7 +32,7 @@ class Orders:
 
     `?fail=commit` writes a note whose deferred foreign key fails at the commit;
     `?status=409` returns a 409 (the transaction rolls back); `?wait=1` waits for
-    `release` before it returns.
+    `release` before it returns; `?commit=1` calls `commit()` after its write.
     """
 
     def __init__(self, database: "Database", make_sessionmaker: "SessionFactory", **options: Any):
@@ -57,6 +57,7 @@ class Orders:
             fail: str = "",
             status: int = 201,
             wait: int = 0,
+            commit: int = 0,
         ) -> Any:
             self.runs += 1
             self.on_run(self.runs)
@@ -67,6 +68,8 @@ class Orders:
                 s.flush()
 
             await run(session, write)
+            if commit:
+                await run(session, lambda s: s.commit())
             if wait:
                 self.entered.set()
                 await self.release.wait()
@@ -80,11 +83,16 @@ class Orders:
         self.app.include_router(router)
 
     async def post(
-        self, target: str, key: bytes | None = b"k-1", body: bytes = b"{}", **headers: str
+        self,
+        target: str,
+        key: bytes | None = b"k-1",
+        body: bytes = b"{}",
+        raises: type[Exception] | tuple[type[Exception], ...] = (),
+        **headers: str,
     ) -> Exchange:
         sent = [(b"idempotency-key", key)] if key is not None else []
         sent += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
-        return await call(self.app, target, method="POST", body=body, headers=sent)
+        return await call(self.app, target, method="POST", body=body, headers=sent, raises=raises)
 
     async def stored(self) -> int:
         async with self.database.observer.connect() as connection:

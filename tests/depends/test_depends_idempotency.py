@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
@@ -126,6 +127,23 @@ async def test_a_required_key_missing_or_malformed_gets_400(orders: Any) -> None
     assert (quoted.status, bare.status) == (201, 201)
     assert header(bare, REPLAYED_HEADER) == "true"  # "k-1" and k-1 are one key
     assert app.runs == 1
+
+
+async def test_a_commit_by_the_endpoint_of_a_keyed_request_is_refused_naming_the_route(
+    orders: Any, database: "Database"
+) -> None:
+    app = await create_table(orders())
+    keyed = await app.post("/orders/a?commit=1", raises=InvalidRequestError)
+    unkeyed = await app.post("/orders/b?commit=1", key=None)
+
+    assert keyed.status == 500
+    message = str(keyed.raised)
+    assert "POST /orders/a" in message
+    assert "idempotent_requests" in message
+    assert "Remove the commit()" in message
+    assert unkeyed.status == 201  # no key: the endpoint's own commit is allowed
+    assert await database.keys() == ["b-2"]
+    assert await app.stored() == 0
 
 
 async def test_without_a_key_an_optional_route_runs_every_time(orders: Any) -> None:

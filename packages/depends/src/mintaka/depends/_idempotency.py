@@ -268,8 +268,11 @@ def idempotent_requests(
       users' keys never collide; expired keys (`expires_after`) count as absent, and
       `keys.purge` deletes them.
 
-    Needs a route adapter (`mintaka.router.Router` or `ResponseScopedRoute`), which holds
-    the serialized body before the commit; behind the ASGI middleware it cannot store it.
+    The key lives in the request's one transaction, so on a request with a key the
+    endpoint may not call `commit()` itself: that raises `InvalidRequestError`, naming the
+    route (a 500). Needs a route adapter (`mintaka.router.Router` or
+    `ResponseScopedRoute`), which holds the serialized body before the commit; behind the
+    ASGI middleware it cannot store it.
 
     Example:
         ```python
@@ -343,6 +346,13 @@ def idempotent_requests(
         context = transaction_of(sync_session)
         if not isinstance(context, _Transaction):
             raise TypeError("idempotent_requests(): the session has no open transaction")
+        # A commit by the endpoint would make its write durable before the key is stored,
+        # in a transaction of its own: a failed final commit would leave the write without
+        # its key, and the client's resend would run the endpoint again.
+        context.refuse_explicit_commits(
+            "the route is idempotent (idempotent_requests): its key is stored in the "
+            "request's one transaction, with the endpoint's writes"
+        )
         registered = (store_id, subject, key)
         if registered in _IN_FLIGHT:
             raise _in_flight(key)

@@ -241,7 +241,15 @@ class _Transaction:
     context the session's `info` points at.
     """
 
-    __slots__ = ("_began", "_effects", "_ended", "_request", "_rule", "_settling")
+    __slots__ = (
+        "_began",
+        "_commits_refused",
+        "_effects",
+        "_ended",
+        "_request",
+        "_rule",
+        "_settling",
+    )
 
     def __init__(self, rule: _Rule, request: Request) -> None:
         self._ended: list[Callable[[], None]] | None = None
@@ -250,6 +258,7 @@ class _Transaction:
         self._settling = False
         self._began = False
         self._effects: Effects | None = None
+        self._commits_refused: str | None = None
 
     @property
     def effects(self) -> Effects:
@@ -294,9 +303,22 @@ class _Transaction:
         if self._rule.read_only:
             _refuse_writes(connection)
 
+    def refuse_explicit_commits(self, because: str) -> None:
+        """Make `commit()` by the endpoint raise for this request, `because` saying why."""
+        self._commits_refused = because
+
     def before_commit(self) -> None:
         """A transaction is about to commit; refuse it if commits are not the endpoint's."""
-        if self._settling or self._rule.explicit_commits == "allow":
+        if self._settling:
+            return
+        if self._commits_refused is not None:
+            raise InvalidRequestError(
+                f"{describe_request(self._request.scope)} called commit() on its "
+                f"transactional session, but {self._commits_refused}. Remove the commit() "
+                "(use flush() for generated keys): the session commits by itself before "
+                "the response."
+            )
+        if self._rule.explicit_commits == "allow":
             return
         raise InvalidRequestError(
             f"{describe_request(self._request.scope)} called commit() on a transactional "
