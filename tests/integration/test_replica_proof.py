@@ -30,7 +30,6 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests._replica_cluster import cluster, replica_cluster  # noqa: F401 - fixtures
 from tests.integration._server import Server, serve
 from tests.integration.replica_service import items_table
 
