@@ -48,6 +48,7 @@ from benchmarks.response_scope_cost import (
 from mintaka.core.fastapi import ResponseScopedRoute
 from mintaka.depends.sqlalchemy import ReadReplicas, transactional_session
 from testing.asgi import call
+from testing.replica_cluster import ReplicaCluster, replica_cluster_at, server_binaries
 
 READ_TARGET = 1.05
 NO_SESSION_TARGET = 1.01
@@ -111,10 +112,7 @@ def servers(primary: str, replica: str) -> Iterator[tuple[str, str]]:
     if primary and replica:
         yield primary, replica
         return
-    from tests._replica_cluster import ReplicaCluster, replica_cluster_at
-    from tests._replica_cluster import _bindir as find_bindir
-
-    bindir = find_bindir()
+    bindir = server_binaries()
     if bindir is None:
         raise SystemExit(
             "the PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are missing: "

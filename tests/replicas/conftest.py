@@ -12,12 +12,12 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from tests._replica_cluster import ReplicaCluster, cluster, replica_cluster  # noqa: F401
+from tests._replica_cluster import ReplicaCluster
 from tests.replicas.replica_app import CREATE_NOTES, dispose
 
 
 @pytest.fixture
-def notes(cluster: ReplicaCluster) -> ReplicaCluster:  # noqa: F811
+def notes(cluster: ReplicaCluster) -> ReplicaCluster:
     """The cluster, with the notes table on the primary and replayed on the replica."""
     cluster.query(cluster.primary_port, CREATE_NOTES)
     cluster.catch_up()

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
 )
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
-from sqlalchemy.orm import sessionmaker as sessionmaker_class
 from starlette.requests import Request  # noqa: TC002 - FastAPI reads the annotation at runtime
 
 from mintaka.core import ResponseScopeError, response_headers, response_stack, response_status
@@ -892,7 +891,7 @@ def transactional_session(
     open_context = _context_for(sessionmaker, rule)
     if replicas is not None:
         replicas.attach(sessionmaker)
-        if isinstance(sessionmaker, sessionmaker_class):
+        if not isinstance(sessionmaker, async_sessionmaker):
             # Each replica's sessionmaker makes its sessions from a class of its own.
             for replica_maker in replicas.sessionmakers:
                 _listen(replica_maker.class_)
