@@ -8,8 +8,9 @@ from hypothesis import settings
 
 # The suite tests its examples with mintaka's test kit, loaded the way the kit's users load
 # it. The Starlette-only environment has no mintaka-depends, and no test there uses it.
-# pytester runs the kit's own tests of the plugin in projects of their own.
-pytest_plugins = ["pytester"]
+# pytester runs the kit's own tests of the plugin in projects of their own. The suite's own
+# PostgreSQL primary and replica (fixtures `replica_cluster`, `cluster`) serve every folder.
+pytest_plugins = ["pytester", "tests._replica_cluster"]
 if importlib.util.find_spec("mintaka.depends") is not None:
     pytest_plugins.append("mintaka.depends.testing")
 

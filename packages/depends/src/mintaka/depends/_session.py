@@ -32,11 +32,12 @@ from mintaka.depends._binding import BOUND, bound_options, opened_bound
 from mintaka.depends._conflicts import check_retries, conflict_code, handle_conflict
 from mintaka.depends._contexts import run_in_own_thread
 from mintaka.depends._effects import Effects
+from mintaka.depends._replicas import ReadReplicas
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from sqlalchemy.orm import SessionTransaction
+    from sqlalchemy.orm import ORMExecuteState, SessionTransaction
     from sqlalchemy.pool import ConnectionPoolEntry
 
 __all__ = [
@@ -111,7 +112,7 @@ def _below_400(status: int) -> bool:
 class _Rule:
     """What one dependency decides at the end of each request: commit or roll back."""
 
-    __slots__ = ("commit_on", "explicit_commits", "name", "read_only", "retries")
+    __slots__ = ("commit_on", "explicit_commits", "name", "read_only", "replicas", "retries")
 
     def __init__(
         self,
@@ -121,7 +122,9 @@ class _Rule:
         explicit_commits: ExplicitCommits,
         name: str,
         retries: int = 0,
+        replicas: ReadReplicas | None = None,
     ) -> None:
+        self.replicas = replicas
         self.commit_on = commit_on
         self.read_only = read_only
         self.explicit_commits = explicit_commits
@@ -249,6 +252,7 @@ class _Transaction:
         "_request",
         "_rule",
         "_settling",
+        "_wrote",
     )
 
     def __init__(self, rule: _Rule, request: Request) -> None:
@@ -257,6 +261,7 @@ class _Transaction:
         self._request = request
         self._settling = False
         self._began = False
+        self._wrote = False
         self._effects: Effects | None = None
         self._commits_refused: str | None = None
 
@@ -306,6 +311,15 @@ class _Transaction:
     def refuse_explicit_commits(self, because: str) -> None:
         """Make `commit()` by the endpoint raise for this request, `because` saying why."""
         self._commits_refused = because
+
+    def wrote(self) -> None:
+        """The session flushed, or executed a statement that may write."""
+        self._wrote = True
+
+    @property
+    def sends_position(self) -> bool:
+        """Whether a commit of this session hands the client the primary's WAL position."""
+        return self._wrote and self._rule.replicas is not None and not BOUND
 
     def before_commit(self) -> None:
         """A transaction is about to commit; refuse it if commits are not the endpoint's."""
@@ -425,6 +439,24 @@ def _on_rollback(session: Session, previous_transaction: SessionTransaction) -> 
         context.rolled_back(previous_transaction)
 
 
+def _on_flush(session: Session, flush_context: object) -> None:
+    context = _context(session)
+    if context is not None:
+        context.wrote()
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        context = _context(state.session)
+        if context is not None:
+            context.wrote()
+
+
+_WRITE_LISTENERS: Final = (("after_flush", _on_flush), ("do_orm_execute", _on_execute))
+"""What tells a session with replicas that its transaction wrote: it then sends a position."""
+_LISTENING_FOR_WRITES: weakref.WeakSet[type[Session]] = weakref.WeakSet()
+
+
 _LISTENERS: Final = (
     ("after_begin", _on_begin),
     ("before_commit", _on_before_commit),
@@ -441,6 +473,15 @@ def _listen(session_class: type[Session]) -> None:
         return
     _LISTENING_CLASSES.add(session_class)
     for name, listener in _LISTENERS:
+        event.listen(session_class, name, listener)
+
+
+def _listen_for_writes(session_class: type[Session]) -> None:
+    """Register the listeners that tell a session with replicas that it wrote (once)."""
+    if session_class in _LISTENING_FOR_WRITES:
+        return
+    _LISTENING_FOR_WRITES.add(session_class)
+    for name, listener in _WRITE_LISTENERS:
         event.listen(session_class, name, listener)
 
 
@@ -469,7 +510,14 @@ class _AsyncTransaction(_Transaction):
         options: dict[str, Any] = {"sync_session_class": self._sync_class}
         if BOUND:  # a test's outer transaction (mintaka.depends.testing)
             options.update(bound_options(self._maker, self._request))
-        session = self._session = self._maker(autobegin=True, close_resets_only=False, **options)
+        options.update(autobegin=True, close_resets_only=False)
+        replicas = self._rule.replicas
+        session = None
+        if replicas is not None and self._rule.read_only and self._maker not in BOUND:
+            session = await replicas.open_async(self._request, options)
+        if session is None:
+            session = self._maker(**options)
+        self._session = session
         session.sync_session.info[_CONTEXT] = self
         if BOUND:
             opened_bound(self._maker, session.sync_session, self._request)
@@ -498,6 +546,10 @@ class _AsyncTransaction(_Transaction):
                         # its transaction, and on SQLite the write lock, open: end it here.
                         await session.rollback()
                         raise
+                    if self.sends_position:
+                        await cast("ReadReplicas", self._rule.replicas).committed_async(
+                            self._request
+                        )
                 else:
                     await session.rollback()
         finally:
@@ -522,7 +574,14 @@ class _SyncTransaction(_Transaction):
     async def __aenter__(self) -> Session:
         # Closing for good, not for reuse, as in the async context.
         options = bound_options(self._maker, self._request) if BOUND else {}
-        session = self._session = self._maker(autobegin=True, close_resets_only=False, **options)
+        options.update(autobegin=True, close_resets_only=False)
+        replicas = self._rule.replicas
+        session = None
+        if replicas is not None and self._rule.read_only and self._maker not in BOUND:
+            session = await replicas.open_sync(self._request, options)
+        if session is None:
+            session = self._maker(**options)
+        self._session = session
         session.info[_CONTEXT] = self
         if BOUND:  # a test's outer transaction (mintaka.depends.testing)
             opened_bound(self._maker, session, self._request)
@@ -560,6 +619,8 @@ class _SyncTransaction(_Transaction):
                         self.failed()
                         session.rollback()  # as in the async context, above
                         raise
+                    if self.sends_position:
+                        cast("ReadReplicas", self._rule.replicas).committed_sync(self._request)
                 else:
                     session.rollback()
         finally:
@@ -636,11 +697,15 @@ def _context_for(
         base: type[Session] = async_maker.kw.get("sync_session_class", Session)
         sync_class = type(base.__name__, (base,), {})
         _listen(sync_class)
+        if rule.replicas is not None and not rule.read_only:
+            _listen_for_writes(sync_class)
         return lambda request: _AsyncTransaction(async_maker, sync_class, rule, request)
     if isinstance(factory, sessionmaker) and not issubclass(factory.class_, AsyncSession):
         sync_maker: sessionmaker[Session] = factory
         # sessionmaker makes its sessions from a subclass of its own: listen there.
         _listen(sync_maker.class_)
+        if rule.replicas is not None and not rule.read_only:
+            _listen_for_writes(sync_maker.class_)
         return lambda request: _SyncTransaction(sync_maker, rule, request)
     raise _wrong_factory(factory)
 
@@ -675,6 +740,7 @@ def transactional_session(
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
     retries: int = 0,
+    replicas: ReadReplicas | None = None,
 ) -> SessionDependency[_AS]: ...
 @overload
 def transactional_session(
@@ -684,6 +750,7 @@ def transactional_session(
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
     retries: int = 0,
+    replicas: ReadReplicas | None = None,
 ) -> SessionDependency[_SS]: ...
 def transactional_session(
     sessionmaker: async_sessionmaker[Any] | sessionmaker[Any],
@@ -692,6 +759,7 @@ def transactional_session(
     read_only: bool = False,
     explicit_commits: ExplicitCommits = "allow",
     retries: int = 0,
+    replicas: ReadReplicas | None = None,
 ) -> SessionDependency[Any]:
     """Make a dependency that provides a session in a transaction settled before the response.
 
@@ -727,6 +795,12 @@ def transactional_session(
     `mintaka.depends` logger warns, naming the request. With
     `explicit_commits="forbid"`, `commit()` raises `InvalidRequestError` instead, so every
     request is all or nothing.
+
+    **Read replicas.** With `replicas=ReadReplicas([...])` (PostgreSQL), a session that
+    wrote hands the client the WAL position of its commit with the response, and a
+    `read_only=True` session reads from a replica that has replayed the client's position,
+    or from the primary when none has within `max_wait`; see `ReadReplicas` and the
+    "Scaling out" page.
 
     **Conflicts.** A serialization failure (SQLSTATE 40001), a deadlock (40P01) or
     SQLite's "database is locked" rolls the transaction back and, with `retries=n`,
@@ -780,6 +854,8 @@ def transactional_session(
             again after a serialization failure or deadlock (SQLite: "database is
             locked"), at a statement or at the commit; once they are spent, the client
             gets a 503 with `Retry-After`. 0 (the default) answers the first conflict so.
+        replicas: The primary's read replicas (`ReadReplicas`): a write session hands the
+            client its position; a read-only session reads from a replica that has it.
 
     Returns:
         A response-scoped `async def` dependency, for `Depends()`.
@@ -791,10 +867,18 @@ def transactional_session(
             together with `read_only=True`.
         ValueError: `explicit_commits` is neither `"allow"` nor `"forbid"`.
         TypeError: `retries` is not an int of 0 or more.
+        TypeError: `replicas` is not a `ReadReplicas`, or its sessionmakers are not of the
+            kind (async, sync) of `sessionmaker`.
+        ValueError: `replicas` is given with a `sessionmaker` that is not on PostgreSQL.
     """
     checked_commit_on = _check_commit_on(commit_on, read_only=read_only)
     checked_explicit_commits = _check_explicit_commits(explicit_commits)
     checked_retries = check_retries(retries)
+    if replicas is not None and not isinstance(replicas, ReadReplicas):
+        raise TypeError(
+            "transactional_session(replicas=...) expects ReadReplicas([replica_maker, ...]); "
+            f"got {replicas!r}."
+        )
     name = f"transactional_session({_describe_maker(sessionmaker)})"
     rule = _Rule(
         checked_commit_on,
@@ -802,8 +886,15 @@ def transactional_session(
         explicit_commits=checked_explicit_commits,
         name=name,
         retries=checked_retries,
+        replicas=replicas,
     )
     open_context = _context_for(sessionmaker, rule)
+    if replicas is not None:
+        replicas.attach(sessionmaker)
+        if not isinstance(sessionmaker, async_sessionmaker):
+            # Each replica's sessionmaker makes its sessions from a class of its own.
+            for replica_maker in replicas.sessionmakers:
+                _listen(replica_maker.class_)
 
     async def transactional_session_dependency(request: Request) -> Any:
         """Provide a session in a transaction that ends before the response is sent."""

@@ -42,6 +42,7 @@ from mintaka.depends._effects import CommitWhen
 from mintaka.depends._idempotency import REPLAYED_HEADER, idempotent_requests
 from mintaka.depends._idempotency_table import IdempotencyKeys
 from mintaka.depends._on_commit import on_commit
+from mintaka.depends._replicas import ReadReplicas
 from mintaka.depends._session import (
     PARTIAL_COMMIT_HEADER,
     CommitRule,
@@ -57,6 +58,7 @@ __all__ = [
     "CommitWhen",
     "ExplicitCommits",
     "IdempotencyKeys",
+    "ReadReplicas",
     "SessionDependency",
     "idempotent_requests",
     "on_commit",
