@@ -1,5 +1,7 @@
 """Reads from PostgreSQL streaming replicas that still show every client its own writes."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
@@ -17,7 +19,8 @@ def create_app(primary_url: str, replica_urls: list[str]) -> FastAPI:
     router = Router()
     # --8<-- [start:replicas]
     primary = async_sessionmaker(engine)
-    replicas = ReadReplicas([async_sessionmaker(create_async_engine(url)) for url in replica_urls])
+    replica_engines = [create_async_engine(url) for url in replica_urls]
+    replicas = ReadReplicas([async_sessionmaker(replica) for replica in replica_engines])
     get_session = transactional_session(primary, replicas=replicas)
     get_reader = transactional_session(primary, read_only=True, replicas=replicas)
     Session = Annotated[AsyncSession, Depends(get_session)]  # noqa: N806
@@ -36,6 +39,13 @@ def create_app(primary_url: str, replica_urls: list[str]) -> FastAPI:
 
     # --8<-- [end:replicas]
 
-    app = FastAPI(lifespan=creating_bookings(engine))
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with creating_bookings(engine)(app):
+            yield
+        for replica in replica_engines:
+            await replica.dispose()
+
+    app = FastAPI(lifespan=lifespan)
     app.include_router(router)
     return app
